@@ -1,13 +1,17 @@
 """Tests for lrlab.explorer: the offline plotly schedule explorer of the schedule pages.
 
 The curves are read back from the emitted HTML (what a reader's browser receives) and compared
-with lrlab.schedules, rebuilt here from each trace's slider settings.
+with lrlab.schedules, rebuilt here from each trace's slider settings. The sliders are plain
+plotly ``restyle`` steps; applying them here the way plotly.js does shows which curve a reader
+sees for every position of the sliders. tests/test_browser.py and tests/test_jupyterlab.py
+move a real slider in the book and in JupyterLab.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from itertools import product
 
 import numpy as np
 import pytest
@@ -58,6 +62,29 @@ def traces_in_html(html: str) -> list[dict]:
     return data
 
 
+def drawn(trace: dict) -> bool:
+    """Whether plotly.js shows the trace: visible, opaque and with a line of some width."""
+    return (
+        trace.get("visible", True) is not False
+        and trace.get("opacity", 1) > 0
+        and trace.get("line", {}).get("width", 2) > 0
+    )
+
+
+def press(traces: list[dict], step: dict) -> None:
+    """Apply a slider step's restyle to the traces, as Plotly.restyle does with array values."""
+    assert step["method"] == "restyle"
+    (update,) = step["args"]
+    for attribute, values in update.items():
+        assert len(values) == len(traces)
+        for trace, value in zip(traces, values, strict=True):
+            *path, last = attribute.split(".")
+            target = trace
+            for key in path:
+                target = target.setdefault(key, {})
+            target[last] = value
+
+
 @pytest.fixture(scope="module", params=KINDS)
 def explorer(request):
     return schedule_explorer(request.param, total_steps=TOTAL_STEPS)
@@ -71,8 +98,18 @@ def test_html_is_a_plotly_div_with_sliders(explorer):
     assert len(layout["sliders"]) == len(explorer.controls) >= 2
     for slider, control in zip(layout["sliders"], explorer.controls, strict=True):
         assert len(slider["steps"]) == len(control.values) >= 2
-    # the script that keeps the sliders and the visible curve in step is part of the output
-    assert "plotly_sliderchange" in html
+        assert {step["method"] for step in slider["steps"]} == {"restyle"}
+    # no script of ours: the sliders work wherever plotly.js draws the figure
+    assert "<script" not in html.split("Plotly.newPlot", 1)[1].split("</script>", 1)[1]
+
+
+def test_jupyter_gets_plotly_json_with_the_same_figure(explorer):
+    bundle = explorer._repr_mimebundle_()
+    figure = bundle["application/vnd.plotly.v1+json"]
+    json.dumps(figure)  # plain JSON, as a notebook stores it
+    assert figure["data"] == traces_in_html(bundle["text/html"])
+    assert figure["layout"]["sliders"] == explorer.figure.to_plotly_json()["layout"]["sliders"]
+    assert figure["config"]["displayModeBar"] is False
 
 
 def test_html_is_offline_and_small(explorer):
@@ -102,7 +139,7 @@ def test_traces_equal_lrlab_schedules(explorer):
 def test_every_slider_value_reaches_a_distinct_curve(explorer):
     # Moving any one slider away from the start must change the curve, or the slider is dead.
     traces = traces_in_html(explorer.to_html())
-    shown = [k for k, trace in enumerate(traces) if trace.get("visible", True) is not False]
+    shown = [k for k, trace in enumerate(traces) if drawn(trace)]
     assert len(shown) == 1, "exactly one curve is visible at first"
     start = explorer.settings[shown[0]]
     assert start == {c.name: c.default for c in explorer.controls}
@@ -115,14 +152,32 @@ def test_every_slider_value_reaches_a_distinct_curve(explorer):
             assert not np.allclose(traces[k]["y"], traces[shown[0]]["y"]), (control.name, value)
 
 
-def test_trace_order_matches_slider_index_arithmetic(explorer):
-    # The page's JavaScript maps slider positions to a trace index, first slider slowest.
-    sizes = [len(c.values) for c in explorer.controls]
-    for k, setting in enumerate(explorer.settings):
-        index = 0
-        for control, size in zip(explorer.controls, sizes, strict=True):
-            index = index * size + control.values.index(setting[control.name])
-        assert index == k
+def test_any_slider_positions_show_exactly_their_curve(explorer):
+    # Sliders are independent in plotly: whatever a reader moved last, in whatever order, the
+    # one curve drawn must be the one computed for the positions all sliders show now.
+    traces = traces_in_html(explorer.to_html())
+    sliders = explorer.figure.to_plotly_json()["layout"]["sliders"]
+    positions = [slider["active"] for slider in sliders]
+    for target in product(*(range(len(c.values)) for c in explorer.controls)):
+        # move the sliders last-first, then first-last, from wherever they stand
+        for order in (reversed(range(len(sliders))), range(len(sliders))):
+            for row in order:
+                if positions[row] != target[row]:
+                    press(traces, sliders[row]["steps"][target[row]])
+                    positions[row] = target[row]
+            shown = [k for k, trace in enumerate(traces) if drawn(trace)]
+            expected = {c.name: c.values[i] for c, i in zip(explorer.controls, target, strict=True)}
+            assert [explorer.settings[k] for k in shown] == [expected]
+            # a hidden curve never answers the hover: hover is off, or its label is empty
+            ghosts = [
+                t
+                for k, t in enumerate(traces)
+                if k not in shown and t.get("visible", True) is not False
+            ]
+            assert all(
+                t.get("hoverinfo") == "skip" or t.get("hovertemplate") == "<extra></extra>"
+                for t in ghosts
+            )
 
 
 def test_html_is_reproducible():

@@ -6,15 +6,19 @@ and cyclical learning rates) each hold one explorer cell::
     from lrlab.explorer import schedule_explorer
     schedule_explorer("cosine_warm_restarts")
 
-The cell's output is an HTML ``<div>`` holding a plotly figure. Every curve the sliders can
-reach is computed with :mod:`lrlab.schedules` when the cell runs (at book-build time) and
-stored in the figure as one trace per grid point of the sliders; moving a slider only changes
-which trace is visible. So the page needs no kernel and no network: the book serves
-``plotly.min.js`` itself, and the HTML emitted here never loads a script from anywhere.
+Every curve the sliders can reach is computed with :mod:`lrlab.schedules` when the cell runs
+and stored in the figure as one trace per grid point of the sliders. The sliders are plain
+plotly sliders whose steps ``restyle`` the traces, so the same figure works wherever plotly.js
+draws it, with no kernel, no network and no script of ours:
 
-Plotly sliders are independent of each other: a step of one slider cannot know where the
-other sliders stand. A few lines of JavaScript, run once the figure is drawn, listen for
-slider changes, read the position of every slider and show the matching trace.
+* in the book, the cell's ``text/html`` output (the book serves ``plotly.min.js`` itself);
+* in JupyterLab or Notebook 7, the ``application/vnd.plotly.v1+json`` output, drawn by the
+  plotly renderer that ships inside the ``plotly`` package.
+
+Plotly sliders are independent: a step of one slider cannot know where the others stand. So
+each slider switches a *different* trace attribute (the first ``visible``, the second
+``opacity``, the third ``line.width``), and a curve is seen only where all of them say "on":
+exactly the trace whose parameters match every slider.
 """
 
 from __future__ import annotations
@@ -47,30 +51,13 @@ TOP_MARGIN = 30
 AXIS_TITLE_SPACE = 48
 SLIDER_ROW = 78
 
-# Runs after Plotly.newPlot. `{plot_id}` is filled in by plotly's to_html.
-SYNC_SLIDERS_JS = """
-var gd = document.getElementById('{plot_id}');
-var shape = __SHAPE__;
-function lrlabShowSelected() {
-  var sliders = gd.layout.sliders || [];
-  var index = 0;
-  for (var i = 0; i < shape.length; i++) {
-    var active = (sliders[i] && sliders[i].active) || 0;
-    index = index * shape[i] + active;
-  }
-  var visible = gd.data.map(function (trace, k) { return k === index; });
-  var unchanged = gd.data.every(function (trace, k) {
-    return (trace.visible !== false) === visible[k];
-  });
-  if (!unchanged) { Plotly.restyle(gd, {visible: visible}); }
-}
-gd.on('plotly_sliderchange', lrlabShowSelected);
-gd.on('plotly_relayout', function (event) {
-  if (Object.keys(event || {}).some(function (key) { return key.indexOf('sliders') === 0; })) {
-    lrlabShowSelected();
-  }
-});
-"""
+# What each slider switches, by slider row. Row 1 also turns hover on and off, so hovering
+# reports the curve that is drawn; row 2 (only the cyclic explorer has three sliders) blanks
+# the hover text of the curves it hides.
+MAX_SLIDERS = 3
+HOVER = "t = %{x}<br>α<sub>t</sub> = %{y:.4g}<extra></extra>"
+NO_HOVER = "<extra></extra>"
+PLOTLY_CONFIG = {"responsive": True, "displayModeBar": False, "scrollZoom": False}
 
 
 @dataclass(frozen=True)
@@ -95,7 +82,8 @@ class ScheduleExplorer:
 
     ``settings[k]`` holds the slider values that trace ``k`` of ``figure`` was computed for;
     traces are ordered like ``itertools.product`` over ``controls`` (first slider slowest).
-    Display it in a notebook (``_repr_html_``) or get the HTML with :meth:`to_html`.
+    Display it in a notebook (``_repr_mimebundle_``: plotly's own JSON for Jupyter, and the
+    HTML for the book) or get the HTML with :meth:`to_html`.
     """
 
     kind: str
@@ -115,20 +103,28 @@ class ScheduleExplorer:
     def to_html(self) -> str:
         """The figure as an HTML fragment that needs ``window.Plotly`` and nothing else."""
         if self._html is None:
-            shape = json.dumps([len(c.values) for c in self.controls])
             self._html = self.figure.to_html(
                 full_html=False,
                 include_plotlyjs=False,  # the book loads its own copy of plotly.js
                 include_mathjax=False,
                 div_id=self.div_id,
-                post_script=SYNC_SLIDERS_JS.replace("__SHAPE__", shape),
                 # No mode bar: on a phone it covers the title, and the sliders are the point here.
-                config={"responsive": True, "displayModeBar": False, "scrollZoom": False},
+                config=PLOTLY_CONFIG,
             )
         return self._html
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        # JupyterLab and Notebook 7 prefer plotly's mimetype, which plotly's bundled renderer
+        # draws with its own plotly.js (offline); the book's renderer knows only text/html.
+        figure = json.loads(self.figure.to_json())
+        return {
+            "application/vnd.plotly.v1+json": {**figure, "config": PLOTLY_CONFIG},
+            "text/html": self.to_html(),
+            "text/plain": repr(self),
+        }
 
     def __repr__(self) -> str:
         names = ", ".join(c.name for c in self.controls)
@@ -233,8 +229,31 @@ def _spec(kind: str, total_steps: int) -> tuple[str, tuple[Control, ...], Callab
     raise AssertionError(f"no explorer for {kind!r}")  # unreachable: kind is checked first
 
 
-def _slider(control: Control, row: int) -> dict[str, Any]:
+def _switches(row: int, on: list[bool]) -> dict[str, list[Any]]:
+    """The restyle that slider ``row`` applies: its own trace attribute, on where ``on``."""
+    if row == 0:
+        return {"visible": on}
+    if row == 1:
+        return {
+            "opacity": [1 if x else 0 for x in on],
+            "hoverinfo": ["all" if x else "skip" for x in on],
+        }
+    return {
+        "line.width": [2 if x else 0 for x in on],
+        "hovertemplate": [HOVER if x else NO_HOVER for x in on],
+    }
+
+
+def _slider(control: Control, row: int, settings: list[dict[str, Any]]) -> dict[str, Any]:
     offset_px = AXIS_TITLE_SPACE + row * SLIDER_ROW
+    steps = [
+        {
+            "label": control.tick(value),
+            "method": "restyle",
+            "args": [_switches(row, [s[control.name] == value for s in settings])],
+        }
+        for value in control.values
+    ]
     return {
         "active": control.values.index(control.default),
         "currentvalue": {"prefix": control.label, "font": {"size": 13}},
@@ -247,8 +266,7 @@ def _slider(control: Control, row: int) -> dict[str, Any]:
         "pad": {"t": 0, "b": 0, "l": 0, "r": 0},
         "ticklen": 4,
         "minorticklen": 0,
-        # Moving a slider runs nothing by itself; SYNC_SLIDERS_JS picks the trace to show.
-        "steps": [{"label": control.tick(v), "method": "skip", "args": []} for v in control.values],
+        "steps": steps,
     }
 
 
@@ -278,8 +296,9 @@ def schedule_explorer(kind: str, total_steps: int = 300) -> ScheduleExplorer:
             f"got {total_steps!r}"
         )
     title, controls, make_schedule = _spec(kind, total_steps)
+    if len(controls) > MAX_SLIDERS:
+        raise AssertionError("each slider needs a trace attribute of its own")  # by design
     steps = np.arange(total_steps)
-    default = tuple(c.default for c in controls)
 
     figure = go.Figure()
     settings: list[dict[str, Any]] = []
@@ -296,12 +315,17 @@ def schedule_explorer(kind: str, total_steps: int = 300) -> ScheduleExplorer:
                 line={"color": LINE_COLOR, "width": 2},
                 name=name,
                 meta=setting,
-                visible=combo == default,
-                hovertemplate="t = %{x}<br>α<sub>t</sub> = %{y:.4g}<extra></extra>",
+                hovertemplate=HOVER,
                 showlegend=False,
             )
         )
         settings.append(setting)
+    # Each slider's switch starts at its default position, as if the reader had just set it.
+    for row, control in enumerate(controls):
+        on = [s[control.name] == control.default for s in settings]
+        for attribute, values in _switches(row, on).items():
+            for trace, value in zip(figure.data, values, strict=True):
+                trace[attribute.replace(".", "_")] = value
 
     y_max = max(max(trace.y) for trace in figure.data)
     n_rows = len(controls)
@@ -325,7 +349,7 @@ def schedule_explorer(kind: str, total_steps: int = 300) -> ScheduleExplorer:
             "gridcolor": "#e5e5e5",
             "zeroline": False,
         },
-        sliders=[_slider(c, row) for row, c in enumerate(controls)],
+        sliders=[_slider(c, row, settings) for row, c in enumerate(controls)],
         hovermode="x",
     )
     return ScheduleExplorer(kind, total_steps, title, controls, settings, figure)
