@@ -48,16 +48,8 @@ n_steps = st.integers(1, 120)
 
 
 def torch_lrs(make_scheduler, lr: float, n: int, momentum: float = 0.0) -> np.ndarray:
-    """Step a real torch scheduler ``n`` times; the lr the optimizer used at each step."""
-    param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=lr, momentum=momentum)
-    sched = make_scheduler(opt)
-    seen = []
-    for _ in range(n):
-        seen.append(opt.param_groups[0]["lr"])
-        opt.step()  # no gradients, so parameters stay put; it just marks the step as taken
-        sched.step()
-    return np.array(seen, dtype=np.float64)
+    """The lr a real torch SGD used at each of ``n`` steps (``record_torch_rates``)."""
+    return S.record_torch_rates(make_scheduler, n, lr=lr, momentum=momentum).lr
 
 
 def curve(schedule: S.Schedule, n: int) -> np.ndarray:
@@ -962,3 +954,37 @@ def test_no_warnings_when_used_normally():
         warnings.simplefilter("error")
         torch_lrs(lambda o: S.to_torch(o, SCHED), 0.1, 10)
         SCHED(np.arange(100))
+
+
+# --------------------------------------------------------------------------- record_torch_rates
+
+
+def test_record_torch_rates_momentum_and_betas():
+    """OneCycleLR cycles SGD's momentum and Adam's beta1 the same way; both are recorded."""
+
+    def one_cycle(o):
+        return tlr.OneCycleLR(o, max_lr=0.5, total_steps=30)
+
+    sgd = S.record_torch_rates(one_cycle, 30, momentum=0.9)
+    adam = S.record_torch_rates(one_cycle, 30, betas=(0.9, 0.999))
+    plain = S.record_torch_rates(one_cycle, 30)
+    assert plain.momentum is None and sgd.lr.shape == sgd.momentum.shape == (30,)
+    np.testing.assert_array_equal(sgd.lr, adam.lr)
+    np.testing.assert_array_equal(sgd.momentum, adam.momentum)
+    assert sgd.momentum[0] == 0.95 and sgd.momentum.min() == pytest.approx(0.85)
+    # The rate peaks where the momentum bottoms out (1cycle's mirror image).
+    assert np.argmax(sgd.lr) == np.argmin(sgd.momentum)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"steps": 0}, "steps"),
+        ({"steps": 2.0}, "steps"),
+        ({"steps": 3, "lr": -1.0}, "lr"),
+        ({"steps": 3, "momentum": 0.9, "betas": (0.9, 0.99)}, "momentum"),
+    ],
+)
+def test_record_torch_rates_rejects_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        S.record_torch_rates(lambda o: tlr.StepLR(o, 1), **kwargs)

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from lrlab.data import TensorLoader, digits
 from lrlab.models import mlp
-from lrlab.train import History, _auto_progress, evaluate, fit
+from lrlab.train import History, _auto_progress, evaluate, fit, train_digits
 from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau, StepLR
 
@@ -79,13 +79,9 @@ def test_torch_scheduler_is_stepped_per_batch(loaders):
     scheduler = StepLR(opt, step_size=10, gamma=0.5)
     h = fit(model, opt, loaders[0], epochs=2, scheduler=scheduler)
     # Replay the same scheduler on a dummy optimizer: the lr before each of 46 steps.
-    dummy = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    replay = StepLR(dummy, step_size=10, gamma=0.5)
-    expected = []
-    for _ in range(46):
-        expected.append(replay.get_last_lr()[0])
-        dummy.step()
-        replay.step()
+    schedules = pytest.importorskip("lrlab.schedules")
+    replay = schedules.record_torch_rates(lambda o: StepLR(o, step_size=10, gamma=0.5), 46, lr=0.1)
+    expected = replay.lr.tolist()
     assert h.lr == opt.used == expected
     assert scheduler.last_epoch == 46
     assert expected[0] == 0.1 and expected[-1] == 0.1 * 0.5**4
@@ -195,7 +191,7 @@ def test_evaluate_restores_mode_and_handles_regression():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_small_mlp_learns_the_digits(seed):
     train, val = digits(batch_size=64, seed=seed)
-    model = mlp(seed=seed)
+    model = mlp(hidden=128, seed=seed)  # wider than the course's 64: Adam 1e-3 for 5 epochs
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     h = fit(model, opt, train, val, epochs=5)
     assert h.val_acc[-1] >= 0.92
@@ -326,7 +322,7 @@ def test_mlp_shapes_and_options():
     shapes = [tuple(p.shape) for p in model.parameters()]
     assert shapes == [(32, 64), (32,), (16, 32), (16,), (10, 16), (10,)]
     assert all(p.dtype == torch.float64 for p in model.parameters())
-    assert sum(p.numel() for p in mlp().parameters()) == 64 * 128 + 128 + 128 * 10 + 10
+    assert sum(p.numel() for p in mlp().parameters()) == 64 * 64 + 64 + 64 * 10 + 10
     assert len(mlp(hidden=())) == 1  # softmax regression
 
 
@@ -344,3 +340,43 @@ def test_mlp_shapes_and_options():
 def test_mlp_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
         mlp(**kwargs)
+
+
+def test_train_digits_is_the_loop_it_replaces():
+    """``train_digits`` = digits + mlp + optimizer + fit, written out by hand."""
+    schedules = pytest.importorskip("lrlab.schedules")
+    schedule = schedules.cosine_annealing(0.3, 46)
+    got = train_digits("sgd", schedule, epochs=2, seed=1, momentum=0.9)
+    train_loader, val_loader = digits(batch_size=64, seed=1)
+    model = mlp(hidden=64, seed=1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
+    want = fit(model, opt, train_loader, val_loader, 2, scheduler=schedule)
+    assert got == want  # every lr, loss and validation number, exactly
+
+
+def test_train_digits_torch_scheduler_factory_and_class():
+    got = train_digits(
+        torch.optim.Adam,
+        0.01,
+        epochs=1,
+        hidden=(16,),
+        batch_size=128,
+        validate=False,
+        scheduler=lambda o: StepLR(o, step_size=4, gamma=0.5),
+    )
+    assert len(got.lr) == 12 and got.val_loss == []
+    assert got.lr[:5] == [0.01] * 4 + [0.005]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "name"),
+    [
+        (("nadam", 0.1), {"epochs": 1}, "optimizer"),
+        (("sgd", -0.1), {"epochs": 1}, "lr"),
+        (("sgd", lambda t: 0.1), {"epochs": 1, "scheduler": lambda o: None}, "scheduler"),
+        (("sgd", 0.1), {"epochs": 0}, "epochs"),
+    ],
+)
+def test_train_digits_rejects_bad_arguments(args, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        train_digits(*args, **kwargs)

@@ -39,6 +39,22 @@ def use_book_style() -> None:
     mpl.rcParams.update(BOOK_STYLE)
 
 
+def fmt(values: Sequence[float] | np.ndarray, digits: int = 3) -> str:
+    """Several seeds' results as the text ``"mean [min, max]"``, for tables and glued prose.
+
+    Examples
+    --------
+    >>> fmt([0.91, 0.935, 0.95])
+    '0.932 [0.910, 0.950]'
+    >>> fmt(np.array([1.0, 2.0]), digits=1)
+    '1.5 [1.0, 2.0]'
+    """
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        raise ValueError("fmt needs at least one value, got an empty sequence")
+    return f"{x.mean():.{digits}f} [{x.min():.{digits}f}, {x.max():.{digits}f}]"
+
+
 def plot_schedule(
     schedule: Schedule,
     total_steps: int,

@@ -40,6 +40,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, overload
 
 import numpy as np
@@ -57,6 +58,7 @@ from lrlab._validate import (
 )
 
 __all__ = [
+    "RecordedRates",
     "ReduceLROnPlateau",
     "Schedule",
     "ScheduleLR",
@@ -72,6 +74,7 @@ __all__ = [
     "piecewise_constant",
     "polynomial_decay",
     "power_decay",
+    "record_torch_rates",
     "step_decay",
     "to_torch",
     "warmup",
@@ -1107,3 +1110,78 @@ def to_torch(optimizer: torch.optim.Optimizer, schedule: Callable[[int], float])
     on the base rate, and its ``state_dict`` never pickles the schedule.
     """
     return ScheduleLR(optimizer, schedule)
+
+
+@dataclass(frozen=True)
+class RecordedRates:
+    """What :func:`record_torch_rates` saw: one entry per optimizer step.
+
+    Attributes
+    ----------
+    lr:
+        The learning rate of parameter group 0 in effect at steps 0, ..., steps - 1.
+    momentum:
+        SGD's ``momentum`` (or Adam's :math:`\\beta_1`) at the same steps, as schedulers
+        like ``OneCycleLR`` and ``CyclicLR`` cycle it; None when neither was asked for.
+    """
+
+    lr: np.ndarray
+    momentum: np.ndarray | None = None
+
+
+def record_torch_rates(
+    make_scheduler: Callable[[Any], Any],
+    steps: int,
+    *,
+    lr: float = 1.0,
+    momentum: float | None = None,
+    betas: tuple[float, float] | None = None,
+) -> RecordedRates:
+    r"""Step a torch scheduler ``steps`` times and record the rates a training loop would use.
+
+    ``make_scheduler(optimizer)`` builds any torch scheduler on a dummy one-parameter
+    optimizer: ``torch.optim.SGD(lr=lr, momentum=momentum or 0)``, or ``torch.optim.Adam(lr=lr,
+    betas=betas)`` when ``betas`` is given. Before each ``optimizer.step()`` (no gradients,
+    so nothing moves) the rate of parameter group 0 is read, then ``scheduler.step()`` is
+    called: entry :math:`t` is :math:`\alpha_t`, the rate of the :math:`t`-th step counted
+    from 0, exactly as ``lrlab.train.fit`` records it.
+
+    Examples
+    --------
+    >>> from torch.optim.lr_scheduler import StepLR
+    >>> record_torch_rates(lambda opt: StepLR(opt, step_size=2, gamma=0.5), 5).lr
+    array([1.  , 1.  , 0.5 , 0.5 , 0.25])
+    >>> from torch.optim.lr_scheduler import OneCycleLR
+    >>> rec = record_torch_rates(
+    ...     lambda opt: OneCycleLR(opt, max_lr=1.0, total_steps=4), 4, momentum=0.9)
+    >>> rec.momentum.round(3)
+    array([0.95 , 0.869, 0.922, 0.95 ])
+    """
+    import torch  # here, not at the top: the pure schedules must not need torch
+
+    steps = check_int("steps", steps, low=1)
+    lr = check_lr("lr", lr)
+    if momentum is not None and betas is not None:
+        raise InvalidArgumentError(
+            f"give momentum (SGD) or betas (Adam), not both; got momentum={momentum!r}, "
+            f"betas={betas!r}"
+        )
+    param = torch.nn.Parameter(torch.zeros(1))
+    if betas is not None:
+        optimizer: torch.optim.Optimizer = torch.optim.Adam([param], lr=lr, betas=betas)
+    else:
+        m = 0.0 if momentum is None else check_real("momentum", momentum, low=0.0)
+        optimizer = torch.optim.SGD([param], lr=lr, momentum=m)
+    scheduler = make_scheduler(optimizer)
+    group = optimizer.param_groups[0]
+    rates, momenta = [], []
+    for _ in range(steps):
+        rates.append(float(group["lr"]))
+        if betas is not None:
+            momenta.append(float(group["betas"][0]))
+        elif momentum is not None:
+            momenta.append(float(group["momentum"]))
+        optimizer.step()
+        scheduler.step()
+    recorded = None if momentum is None and betas is None else np.array(momenta)
+    return RecordedRates(lr=np.array(rates, dtype=np.float64), momentum=recorded)

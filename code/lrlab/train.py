@@ -59,7 +59,9 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as TorchReduceLROnPlateau
 
-__all__ = ["History", "evaluate", "fit", "torch_threads"]
+from lrlab._validate import check_lr
+
+__all__ = ["History", "evaluate", "fit", "torch_threads", "train_digits"]
 
 
 @contextlib.contextmanager
@@ -370,3 +372,102 @@ def _fit(
         if bar is not None:
             bar.close()
     return history
+
+
+# The optimizers a lecture can name; torch's own, so a run by name equals the torch loop a
+# lecture would otherwise write out (lrlab.optim's classes can be passed as classes).
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+def train_digits(
+    optimizer: str | Callable[..., torch.optim.Optimizer] = "sgd",
+    lr: float | Callable[[int], float] = 0.1,
+    *,
+    epochs: int,
+    seed: int = 0,
+    scheduler: Any = None,
+    hidden: int | tuple[int, ...] = 64,
+    batch_size: int = 64,
+    validate: bool = True,
+    progress: bool | None = None,
+    **optimizer_kwargs: Any,
+) -> History:
+    """Train the course's digits MLP once and return :func:`fit`'s :class:`History`.
+
+    The experiment every lecture repeats, with the course's defaults:
+    ``digits(batch_size, seed)``, ``mlp(hidden, seed)``, an optimizer over its parameters,
+    then ``fit`` for ``epochs`` epochs (validating after each one unless ``validate=False``).
+
+    Parameters
+    ----------
+    optimizer:
+        ``"sgd"``, ``"adam"``, ``"adamw"``, ``"adagrad"`` or ``"rmsprop"`` (torch's classes),
+        or any class or callable ``(params, lr=..., **optimizer_kwargs) -> Optimizer``, such
+        as ``lrlab.optim.Adam``.
+    lr:
+        A constant rate, or an lrlab schedule (any callable ``t -> alpha_t``) that ``fit``
+        applies before every step.
+    epochs, seed:
+        Passes over the training data; ``seed`` fixes the split, the shuffling and the
+        initialization, so runs that differ only in the rate start from the same point.
+    scheduler:
+        None, or a factory ``optimizer -> scheduler`` (a torch ``LRScheduler``, or a plateau
+        rule), for schedules that need the optimizer; not together with a schedule ``lr``.
+        A plateau rule that does not need the optimizer (``lrlab.schedules.ReduceLROnPlateau``)
+        can be passed as it is.
+    hidden, batch_size:
+        Width(s) of the MLP's hidden layer(s) and samples per batch.
+    validate:
+        Evaluate on the validation split after every epoch (``History.val_loss``/``val_acc``).
+    progress:
+        As in :func:`fit`.
+    **optimizer_kwargs:
+        Passed to the optimizer, e.g. ``momentum=0.9`` or ``weight_decay=0.01``.
+
+    Examples
+    --------
+    >>> from lrlab.schedules import cosine_annealing
+    >>> history = train_digits("sgd", cosine_annealing(0.5, 46), epochs=2, momentum=0.9)
+    >>> len(history.lr), history.lr[0], len(history.val_loss)
+    (46, 0.5, 2)
+    """
+    from lrlab.data import digits  # here: lrlab.data imports this module
+    from lrlab.models import mlp
+
+    if isinstance(optimizer, str):
+        key = optimizer.lower()
+        if key not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer must be one of {sorted(OPTIMIZERS)} or an optimizer class, "
+                f"got {optimizer!r}"
+            )
+        make_optimizer = OPTIMIZERS[key]
+    elif callable(optimizer):
+        make_optimizer = optimizer
+    else:
+        raise ValueError(f"optimizer must be a name or an optimizer class, got {optimizer!r}")
+    schedule = lr if callable(lr) else None
+    if schedule is not None and scheduler is not None:
+        raise ValueError("give a schedule as lr or a scheduler, not both")
+    start_lr = _checked_lr(schedule(0), "step 0") if schedule is not None else check_lr("lr", lr)
+
+    train_loader, val_loader = digits(batch_size=batch_size, seed=seed)
+    model = mlp(hidden=hidden, seed=seed)
+    opt = make_optimizer(model.parameters(), lr=start_lr, **optimizer_kwargs)
+    if scheduler is not None and callable(scheduler):
+        scheduler = scheduler(opt)
+    return fit(
+        model,
+        opt,
+        train_loader,
+        val_loader if validate else None,
+        epochs,
+        scheduler=schedule if schedule is not None else scheduler,
+        progress=progress,
+    )
