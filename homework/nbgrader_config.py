@@ -77,10 +77,10 @@ c.LimitOutput.max_traceback = 60
 # -- feedback: no hidden tests, in any form ---------------------------------------------------
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 
-# -- zip_collect: LMS downloads named <student>_[<YYYY-MM-DD-HHMMSS>_][<anything>_]one_cycle.ipynb
-# (student ids: letters, digits, dots and dashes; the timestamp, if there, marks late work)
-c.FileNameCollectorPlugin.named_regexp = (
-    r".*/(?P<student_id>[A-Za-z0-9.-]+)_"
-    r"(?:(?P<timestamp>\d{4}-\d{2}-\d{2}[-T]\d{6})_)?(?:[^/]*_)?"
-    r"(?P<file_id>one_cycle\.ipynb)$"
-)
+# -- zip_collect: the LMS's "download all" archive, read by lrlab_grading.collect --------------
+# Ids come only from the LMS's own names; nothing inside a student's upload names anybody.
+# Set the preset of your LMS: "plain" (<student id>_[<YYYY-MM-DD-HHMMSS>_]<assignment>.ipynb),
+# "canvas" or "moodle" (homework/README.md, "Collecting from an LMS").
+c.ZipCollectApp.extractor_plugin = "lrlab_grading.collect.LMSExtractor"
+c.ZipCollectApp.collector_plugin = "lrlab_grading.collect.LMSCollector"
+c.LMSExtractor.lms = "plain"
