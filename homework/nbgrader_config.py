@@ -20,7 +20,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lrlab_grading.feedback import HideHiddenTests
+from lrlab_grading.inert import InertHTML
 from lrlab_grading.intake import RejectLinks
+from lrlab_grading.normalise import NormaliseSubmission
 from lrlab_grading.sandbox import SandboxedExecute
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
@@ -44,6 +46,7 @@ c.CourseDirectory.course_id = "lrlab"
 # -- autograde: nbgrader's own steps, with Execute replaced by the sandboxed one ------------
 c.Autograde.sanitize_preprocessors = [
     RejectLinks,
+    NormaliseSubmission,  # nbgrader metadata from the gradebook, never from the student
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,
@@ -61,7 +64,11 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.SandboxedExecute.timeout = 60  # seconds per cell (wall clock); the training cell takes ~1 s
 c.SandboxedExecute.startup_timeout = 60
-c.SandboxedExecute.max_output_bytes = 1_000_000
+c.SandboxedExecute.max_output_bytes = 1_000_000  # per cell, display updates included
+c.SandboxedExecute.notebook_seconds = 600  # wall clock for the whole notebook
+c.SandboxedExecute.max_cells = 200  # code cells executed at most
+# Every autograded cell needs an entry: the grader's verdict decides its points (a cell
+# without one stops autograde with an error naming it).
 c.SandboxedExecute.trusted_checks = {
     "one_cycle_two_phase_cos": "lrlab_grading.checks:check_two_phase_cos",
     "one_cycle_linear": "lrlab_grading.checks:check_linear",
@@ -71,6 +78,12 @@ c.SandboxedExecute.trusted_checks = {
 }
 c.SandboxKernelManager.cpu_seconds = 600  # of CPU time for the whole notebook
 c.SandboxKernelManager.memory_bytes = 6 * 1024**3  # address space; torch maps a lot it never uses
+# For the whole sandbox (all its processes), with cgroups: "auto" uses them where the host
+# allows (README: "What needs what from the host"), "required" refuses to grade without.
+c.SandboxKernelManager.cgroups = "auto"
+c.SandboxKernelManager.sandbox_memory_bytes = 4 * 1024**3  # resident memory, all processes
+c.SandboxKernelManager.max_pids = 256  # processes and threads
+c.SandboxKernelManager.cpus = 1  # cores' worth of CPU time
 c.LimitOutput.max_lines = 300
 c.LimitOutput.max_traceback = 60
 
@@ -84,3 +97,10 @@ c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPre
 c.ZipCollectApp.extractor_plugin = "lrlab_grading.collect.LMSExtractor"
 c.ZipCollectApp.collector_plugin = "lrlab_grading.collect.LMSCollector"
 c.LMSExtractor.lms = "plain"
+
+# -- what a browser shows: student HTML made inert (lrlab_grading.inert) -----------------------
+# At the end of autograde (autograded/ holds the cleaned notebook), in feedback, and in every
+# HTML export, which includes the pages formgrader shows the instructor.
+c.Autograde.autograde_preprocessors = [*c.Autograde.autograde_preprocessors, InertHTML]
+c.GenerateFeedback.preprocessors = [*c.GenerateFeedback.preprocessors, InertHTML]
+c.HTMLExporter.preprocessors = [InertHTML]

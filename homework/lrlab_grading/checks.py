@@ -39,65 +39,135 @@ ONE_CYCLE_CELL = "one_cycle_solution"
 CONFIG_CELL = "one_cycle_config"
 EPOCHS = 3
 TARGET_CORRECT = 342  # of 360 validation images: 95 %
-# Names no honest answer to this homework needs, and that tampering with grading does.
+# Names no honest answer to this homework needs, and that tampering with grading does. They
+# count wherever they appear in code (``sys.settrace``, ``frame.f_back``, ...), never in
+# comments or strings.
 TAMPERING_NAMES = frozenset(
     {
         "settrace", "setprofile", "gettrace", "getprofile", "_getframe", "currentframe",
         "f_back", "f_globals", "f_locals", "f_code", "gi_frame", "tb_frame", "co_consts",
-        "exec", "eval", "compile", "__import__", "importlib", "builtins", "__builtins__",
+        "__import__", "importlib", "builtins", "__builtins__",
         "get_ipython", "input_transformers_cleanup", "input_transformers_post",
-        "ast_transformers", "set_custom_exc", "ctypes", "addaudithook",
+        "ast_transformers", "set_custom_exc", "ctypes", "addaudithook", "displayhook",
+        "excepthook",
     }
 )  # fmt: skip
+# Builtins that run code from text: forbidden as the builtins only (a bare name), so that
+# ``model.eval()``, ``optimizer.eval()``, ``re.compile`` or ``torch.compile`` are fine.
+BARE_TAMPERING_NAMES = frozenset({"exec", "eval", "compile"})
+# Named in code (not in a comment or docstring). Spelled in pieces (``getattr(m, "One" +
+# "CycleLR")``) it still cannot run: the grader disables it while it calls one_cycle
+# (:data:`SCHEDULER_GUARD`).
 TORCH_SCHEDULER_NAMES = frozenset({"OneCycleLR", "lr_scheduler"})
+WHAT_SCORES_ZERO = (
+    "code in any of your cells that uses "
+    + ", ".join(sorted(TAMPERING_NAMES | BARE_TAMPERING_NAMES))
+    + " (exec/eval/compile only as the builtins), or names torch's scheduler "
+    "(OneCycleLR, lr_scheduler); and a one_cycle that calls torch's OneCycleLR in any way"
+)
 
 
 # -- static rules ---------------------------------------------------------------------------
 
 
-def names_in(source: str) -> set[str]:
-    """The identifiers a cell's code uses (not its comments or strings); magics are skipped."""
+def _tokens(source: str) -> list[tokenize.TokenInfo]:
     lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
     try:
-        tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline)
-        return {tok.string for tok in tokens if tok.type == tokenize.NAME}
+        return list(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
-        return set()
+        return []
+
+
+def names_in(source: str) -> set[str]:
+    """The identifiers a cell's code uses (not its comments or strings); magics are skipped."""
+    return {tok.string for tok in _tokens(source) if tok.type == tokenize.NAME}
+
+
+def bare_names_in(source: str) -> set[str]:
+    """Names used on their own: not an attribute (``x.eval``), not a definition (``def eval``)."""
+    found, previous = set(), None
+    for tok in _tokens(source):
+        if tok.type == tokenize.NAME and not (
+            previous is not None and previous.string in (".", "def", "class")
+        ):
+            found.add(tok.string)
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+            previous = tok
+    return found
 
 
 def student_code_cells(nb: NotebookNode) -> list[NotebookNode]:
-    """Code cells that grading did not restore from the source: the student's own code."""
+    """Code cells that grading did not restore from the source: the student's own code.
+
+    Relies on metadata rewritten from the gradebook (``lrlab_grading.normalise``): a locked
+    answer cell is still the student's.
+    """
     cells = []
     for cell in nb.cells:
-        nbgrader = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and not nbgrader.get("locked", False):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        instructors = (meta.get("locked") or meta.get("grade")) and not meta.get("solution")
+        if cell.cell_type == "code" and not instructors:
             cells.append(cell)
     return cells
 
 
 def rule_violation(nb: NotebookNode) -> str | None:
     for cell in student_code_cells(nb):
-        used = sorted(names_in(cell.source) & TAMPERING_NAMES)
+        used = (names_in(cell.source) & TAMPERING_NAMES) | (
+            bare_names_in(cell.source) & BARE_TAMPERING_NAMES
+        )
         if used:
             return (
-                f"your code uses {', '.join(used)}, which this homework does not allow: "
+                f"your code uses {', '.join(sorted(used))}, which this homework does not allow: "
                 "code that inspects or rewrites the running program could change how it is "
                 "graded (ask your instructor if you needed it for something else)"
             )
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id == ONE_CYCLE_CELL and names_in(cell.source) & TORCH_SCHEDULER_NAMES:
+        if names_in(cell.source) & TORCH_SCHEDULER_NAMES:
             return "one_cycle must compute the rate itself, not use torch's OneCycleLR"
     return None
 
 
 # -- asking the kernel for numbers ------------------------------------------------------------
 
+CONFINE_MARKER = "/lrlab-sandbox/confine.py"  # in the grading kernel's command line
+# Run in the kernel around a probe: torch's OneCycleLR, patched on the class (so in every
+# thread), refuses to work and records the attempt; after the probe the grader's wrappers
+# must still be in place (a thread that put the originals back is caught too).
+SCHEDULER_GUARD = """
+import json as _g_json, torch.optim.lr_scheduler as _g_mod
+_g_cls, _g_hits, _g_saved = _g_mod.OneCycleLR, [], {}
+def _g_wrap(name):
+    def refused(*args, **kwargs):
+        _g_hits.append(name)
+        raise RuntimeError("torch's OneCycleLR is not available while the grader checks")
+    return refused
+for _g_name, _g_orig in list(vars(_g_cls).items()):
+    if callable(_g_orig) or isinstance(_g_orig, (staticmethod, classmethod)):
+        _g_saved[_g_name] = _g_orig
+        setattr(_g_cls, _g_name, _g_wrap(_g_name))
+_g_wrappers = {n: _g_cls.__dict__[n] for n in _g_saved}
+try:
+    _g_value = @EXPRESSION@
+except Exception:
+    _g_value = None
+_g_intact = _g_mod.OneCycleLR is _g_cls and all(
+    _g_cls.__dict__.get(n) is w for n, w in _g_wrappers.items())
+for _g_name, _g_orig in _g_saved.items():
+    setattr(_g_cls, _g_name, _g_orig)
+print(@MARKER@ + _g_json.dumps({"value": _g_value,
+      "scheduler": bool(_g_hits) or not _g_intact}), flush=True)
+del _g_json, _g_mod, _g_cls, _g_hits, _g_saved, _g_wrappers, _g_value, _g_intact
+"""
 
-def probe(executor: Any, cell_index: int, expression: str) -> Any:
+
+def probe(executor: Any, cell_index: int, expression: str, *, guard_scheduler: bool = False) -> Any:
     """Evaluate ``expression`` in the grading kernel and return it, passed through JSON.
 
     The result is read from a line that starts with a random marker, so anything else the
-    submission prints meanwhile is ignored. Returns None if no such line came back.
+    submission prints meanwhile is ignored. Returns None if no such line came back. With
+    ``guard_scheduler``, torch's ``OneCycleLR`` is disabled for every thread of the kernel
+    while ``expression`` runs (see :data:`SCHEDULER_GUARD`), helper processes the kernel
+    started are killed first, and the result is ``{"value": ..., "scheduler": bool}``.
     """
     marker = "@@probe-" + secrets.token_hex(8) + "@@"
     code = (
@@ -105,6 +175,12 @@ def probe(executor: Any, cell_index: int, expression: str) -> Any:
         f"print({marker!r} + _probe_json.dumps({expression}), flush=True)\n"
         "del _probe_json\n"
     )
+    if guard_scheduler:
+        code = SCHEDULER_GUARD.replace("@MARKER@", repr(marker)).replace("@EXPRESSION@", expression)
+        cgroup = getattr(getattr(executor, "km", None), "cgroup", None)
+        if cgroup is not None:
+            # A helper process started earlier keeps its own, unguarded copy of torch.
+            cgroup.kill_descendants_of_kernel(CONFINE_MARKER)
     cell = new_code_cell(code)
     used = executor._output_bytes.get(cell_index, 0)
     executor._output_bytes[cell_index] = 0
@@ -187,7 +263,10 @@ def check_one_cycle(executor: Any, index: int, families: list[tuple[str, bool]])
             "[(lambda v: v if v == v else None)(float(one_cycle(c[0], c[1], c[2], **c[3])))"
             f" for c in {calls!r}]"
         )
-        got = probe(executor, index, expression)
+        answer = probe(executor, index, expression, guard_scheduler=True)
+        if isinstance(answer, dict) and answer.get("scheduler"):
+            return "one_cycle must compute the rate itself, not use torch's OneCycleLR"
+        got = answer.get("value") if isinstance(answer, dict) else None
         want = [rate for _, pairs in cases for _, rate in pairs]
         if not isinstance(got, list) or len(got) != len(want):
             return "the grader could not read one_cycle's values back from the notebook"
@@ -279,11 +358,15 @@ def check_training(executor: Any, cell: NotebookNode, index: int) -> str | None:
         if k in config
     }
     total = EPOCHS * 23
-    rates = probe(
+    answer = probe(
         executor,
         index,
         f"[float(one_cycle(t, {total}, {float(max_lr)!r}, **{options!r})) for t in range({total})]",
+        guard_scheduler=True,
     )
+    if isinstance(answer, dict) and answer.get("scheduler"):
+        return "one_cycle must compute the rate itself, not use torch's OneCycleLR"
+    rates = answer.get("value") if isinstance(answer, dict) else None
     if not isinstance(rates, list) or len(rates) != total:
         return "the grader could not read your schedule back from the notebook"
     if not all(isinstance(r, int | float) and 0.0 <= r <= 10 * max_lr + 1 for r in rates):

@@ -10,40 +10,23 @@ the hidden regions of the source (what nbgrader's ``ClearHiddenTests`` does) is 
   history ``In``. Any such output, however encoded, could carry them.
 
 :class:`HideHiddenTests` therefore, in every code cell that holds hidden tests, removes the
-hidden regions and replaces all outputs with a one-line verdict written here (passed, or the
-kind of failure with a message only when it is one of the grader's own); and it drops the
+hidden regions and replaces all outputs with the grader's verdict (the cell's first output,
+written by the grader at autograde time, never by the kernel); and it drops the
 outputs of every code cell that ran after the first hidden test. What is left of the
 submission's output came from code that ran before any hidden test existed in its process.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .sandbox import VERDICT_PASSED
+
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-KNOWN_ERRORS = frozenset(
-    {
-        "AssertionError", "AttributeError", "IndexError", "KeyError", "KeyboardInterrupt",
-        "MemoryError", "NameError", "NotImplementedError", "OverflowError", "RecursionError",
-        "RuntimeError", "TypeError", "ValueError", "ZeroDivisionError", "ImportError",
-        "ModuleNotFoundError", "CellTimeoutError",
-    }
-)  # fmt: skip
-# Outputs written by the grader itself (lrlab_grading.sandbox, lrlab_grading.checks): their
-# messages are shown in full.
-GRADER_ERRORS = frozenset({"KernelDied", "KernelKilled", "NotRun", "GraderCheckFailed"})
-# Messages of the hidden tests that carry no submission-controlled text beyond numbers.
-SAFE_MESSAGES = (
-    re.compile(r"one_cycle differs from torch's OneCycleLR at \d+ of \d+ hidden points"),
-    re.compile(r"one_cycle must compute the rate itself, not call torch's OneCycleLR"),
-    re.compile(r"re-run: \d+ of 360 validation images right \(\d\.\d+\), below the target 0\.95"),
-    re.compile(r"the schedule's peak must be max_lr"),
-    re.compile(r"a 1cycle schedule starts low, peaks at max_lr, and ends below where it started"),
-)
+NO_VERDICT = "No verdict of the grader was recorded for this cell; ask your instructor."
 
 
 def strip_hidden(source: str) -> str:
@@ -60,25 +43,24 @@ def strip_hidden(source: str) -> str:
 
 
 def verdict(outputs: list[NotebookNode]) -> str:
-    errors = [o for o in outputs if o.get("output_type") == "error"]
-    if not errors:
+    """The grader's verdict on a graded cell: its first output, which only the grader writes.
+
+    Autograde (``lrlab_grading.sandbox.grader_outputs``) puts its verdict first in every
+    autograded cell and turns whatever the kernel sent into plain text after it, so an error
+    the kernel raised, whatever its class is called (``GraderCheckFailed`` included), is never
+    first and never shown here.
+    """
+    first = outputs[0] if outputs else None
+    if first is None:
+        return NO_VERDICT
+    if first.get("output_type") == "stream" and first.get("text", "").startswith(VERDICT_PASSED):
         return "All tests in this cell passed."
-    parts = []
-    for error in errors:
-        ename = str(error.get("ename", ""))
-        evalue = str(error.get("evalue", ""))
-        if ename in GRADER_ERRORS:
-            parts.append(f"{ename}: {evalue}")
-        elif ename in KNOWN_ERRORS:
-            shown = next((m.group(0) for p in SAFE_MESSAGES if (m := p.match(evalue))), "")
-            parts.append(f"{ename}: {shown}" if shown else ename)
-        else:
-            parts.append("an exception")
-    return (
-        "Tests in this cell failed: "
-        + "; ".join(parts)
-        + ". Details of hidden tests are not shown; run the visible tests in your notebook."
-    )
+    if first.get("output_type") == "error" and first.get("ename") == "GraderCheckFailed":
+        return (
+            f"Tests in this cell failed: {first.get('evalue', '')}. Details of hidden tests "
+            "are not shown; run the visible tests in your notebook."
+        )
+    return NO_VERDICT
 
 
 class HideHiddenTests(NbGraderPreprocessor):

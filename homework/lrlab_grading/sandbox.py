@@ -16,7 +16,16 @@ with :class:`SandboxedExecute`, which
   and the rest of the class is graded as usual;
 * keeps at most ``max_output_bytes`` of output per cell as it arrives (nbgrader's
   ``LimitOutput`` trims lines only after the whole output is in memory);
-* runs the trusted checks of :mod:`lrlab_grading.checks` right after the cells they belong to.
+* runs the trusted checks of :mod:`lrlab_grading.checks` right after the cells they belong to,
+  and then writes the graded cell's outputs itself (:func:`grader_outputs`): first the
+  grader's verdict, then what the kernel sent, made inert (an ``execute_result`` becomes a
+  display, ``stderr`` and errors become plain text), so nothing the kernel prints, displays
+  or raises can decide or pre-empt a score. An autograded cell without a trusted check is a
+  configuration error that stops the run;
+* confines each kernel to a cgroup of its own where the host allows (:mod:`.limits`: total
+  memory, processes and CPU of the whole sandbox), gives each notebook a wall-clock budget
+  and a cap on executed cells, and lets display updates change only the running cell's
+  outputs, counted against the same output cap.
 
 The homework lecture (``lectures/homework_one_cycle.md``) shows the assignment itself.
 """
@@ -26,9 +35,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +49,14 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Integer, Unicode, default
+from traitlets import Dict, Enum, Integer, Unicode, default
+
+from . import limits
 
 KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
 KERNEL_NAME = "lrlab-sandbox"
 EXIT_SANDBOX_ERROR = 70  # launch.py's exit status when it refuses to build the sandbox
+CONFINE_MARKER = "/lrlab-sandbox/confine.py"  # in the kernel's command line (launch.py)
 
 
 class SandboxUnavailable(KeyboardInterrupt):
@@ -71,6 +85,23 @@ class SandboxKernelManager(AsyncKernelManager):
         config=True
     )
     tmp_bytes = Integer(256 * 1024**2, help="Size of its private /tmp.").tag(config=True)
+    sandbox_memory_bytes = Integer(
+        4 * 1024**3, help="Resident memory of the whole sandbox, all processes (cgroup)."
+    ).tag(config=True)
+    max_pids = Integer(
+        256, help="Processes and threads alive at once in the whole sandbox (cgroup)."
+    ).tag(config=True)
+    cpus = Integer(1, help="CPU cores' worth of time for the whole sandbox (cgroup).").tag(
+        config=True
+    )
+    cgroups = Enum(
+        ["auto", "required", "off"],
+        "auto",
+        help=(
+            "Whole-sandbox limits with cgroups: 'auto' uses them when the host allows and "
+            "warns otherwise, 'required' refuses to start a kernel without them."
+        ),
+    ).tag(config=True)
 
     @default("kernel_spec_manager")
     def _kernel_spec_manager_default(self) -> KernelSpecManager:
@@ -86,6 +117,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self.connection_file = str(self.private_dir / "kernel.json")
         self.transport = "ipc"
         self.ip = str(self.private_dir / "ipc")
+        self.cgroup: limits.SandboxCgroup | None = None
 
     async def start_kernel(self, **kwargs: Any) -> None:
         # launch.py reads its limits from the environment it is started with.
@@ -96,6 +128,15 @@ class SandboxKernelManager(AsyncKernelManager):
             LRLAB_SANDBOX_FILE_BYTES=str(self.file_bytes),
             LRLAB_SANDBOX_TMP_BYTES=str(self.tmp_bytes),
         )
+        env.pop("LRLAB_SANDBOX_CGROUP_PROCS", None)
+        if self.cgroups != "off":
+            self.cgroup, why_not = limits.make(self.sandbox_memory_bytes, self.max_pids, self.cpus)
+            if self.cgroup is not None:
+                env["LRLAB_SANDBOX_CGROUP_PROCS"] = os.pathsep.join(self.cgroup.procs_files)
+            elif self.cgroups == "required":
+                raise RuntimeError(f"cgroups are required but cannot be used: {why_not}")
+            else:
+                self.log.warning("No whole-sandbox limits (only per-process rlimits): %s", why_not)
         await super().start_kernel(env=env, **kwargs)
 
     @property
@@ -108,8 +149,15 @@ class SandboxKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
+        self.remove_cgroup()
         if not restart:
             shutil.rmtree(self.private_dir, ignore_errors=True)
+
+    def remove_cgroup(self) -> None:
+        """Kill whatever is left of the sandbox (children included) and drop its cgroup."""
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
 
     # AsyncKernelManager binds this name to the base class's function, not to the method.
     cleanup_resources = _async_cleanup_resources
@@ -135,6 +183,80 @@ def _describe_exit(returncode: int | None, cpu_seconds: object) -> str:
     return f"the kernel exited with status {returncode} (sys.exit/os._exit or a crash)"
 
 
+class GradingMisconfigured(KeyboardInterrupt):
+    """The course configuration cannot grade this notebook (stops the run, like a failed start)."""
+
+
+# Errors of the hidden tests worth naming to the student, and the messages of the hidden tests
+# that carry no text of the submission's making beyond numbers; anything else is reported
+# only as "an exception" (the kernel chose its name and message).
+KNOWN_ERRORS = frozenset(
+    {
+        "AssertionError", "AttributeError", "IndexError", "KeyError", "KeyboardInterrupt",
+        "MemoryError", "NameError", "NotImplementedError", "OverflowError", "RecursionError",
+        "RuntimeError", "TypeError", "ValueError", "ZeroDivisionError", "ImportError",
+        "ModuleNotFoundError",
+    }
+)  # fmt: skip
+SAFE_MESSAGES = (
+    re.compile(r"one_cycle differs from torch's OneCycleLR at \d+ of \d+ hidden points"),
+    re.compile(r"one_cycle must compute the rate itself, not call torch's OneCycleLR"),
+    re.compile(r"re-run: \d+ of 360 validation images right \(\d\.\d+\), below the target 0\.95"),
+    re.compile(r"the schedule's peak must be max_lr"),
+    re.compile(r"a 1cycle schedule starts low, peaks at max_lr, and ends below where it started"),
+)
+VERDICT_PASSED = "Grader: all tests in this cell passed."
+
+
+def is_autograded(cell: NotebookNode) -> bool:
+    """A test cell: graded, not an answer, code (nbgrader scores it from its outputs)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return (
+        cell.get("cell_type") == "code"
+        and bool(meta.get("grade"))
+        and not meta.get("solution")
+        and not meta.get("task")
+    )
+
+
+def describe_kernel_error(output: NotebookNode) -> str:
+    """A kernel error as the grader may repeat it: a known name, a known message, or neither."""
+    ename, evalue = str(output.get("ename", "")), str(output.get("evalue", ""))
+    if ename not in KNOWN_ERRORS:
+        return "an exception"
+    shown = next((m.group(0) for p in SAFE_MESSAGES if (m := p.match(evalue))), "")
+    return f"{ename}: {shown}" if shown else ename
+
+
+def inert(output: NotebookNode) -> NotebookNode:
+    """A kernel output kept as evidence that nbgrader cannot score (it reads the first
+    ``execute_result``, error or ``stderr``)."""
+    kind = output.get("output_type")
+    if kind == "execute_result":
+        return NotebookNode(
+            output_type="display_data",
+            data=output.get("data", {}),
+            metadata=output.get("metadata", {}),
+        )
+    if kind == "stream":
+        return NotebookNode(output_type="stream", name="stdout", text=output.get("text", ""))
+    if kind == "error":
+        lines = output.get("traceback") or [f"{output.get('ename')}: {output.get('evalue')}"]
+        return NotebookNode(
+            output_type="stream", name="stdout", text="\n".join(map(str, lines)) + "\n"
+        )
+    return output
+
+
+def grader_outputs(kernel_outputs: list[NotebookNode], failure: str | None) -> list[NotebookNode]:
+    """The graded cell's outputs: the grader's verdict first, then the kernel's, inert."""
+    if failure is None:
+        verdict = NotebookNode(output_type="stream", name="stdout", text=VERDICT_PASSED + "\n")
+    else:
+        verdict = _error_output("GraderCheckFailed", failure)
+    return [verdict, *(inert(o) for o in kernel_outputs)]
+
+
 class SandboxedExecute(Execute):
     """nbgrader's ``Execute``, in the sandbox, recording kernel deaths instead of failing."""
 
@@ -152,6 +274,11 @@ class SandboxedExecute(Execute):
             "(see lrlab_grading.checks). A failing check adds an error output to the cell."
         ),
     ).tag(config=True)
+
+    notebook_seconds = Integer(
+        600, help="Wall-clock budget of one notebook, all cells and the grader's checks."
+    ).tag(config=True)
+    max_cells = Integer(200, help="Code cells executed at most per notebook.").tag(config=True)
 
     @default("iopub_timeout")
     def _iopub_timeout_default(self) -> int:
@@ -182,6 +309,22 @@ class SandboxedExecute(Execute):
         self._check_assign_resources(resources)
         self._stopped: str | None = None
         self._output_bytes: dict[int, int] = {}
+        self._grader_notes: dict[int, list[NotebookNode]] = {}
+        self._current_index = -1
+        self._executed = 0
+        unchecked = sorted(
+            str(c.metadata.nbgrader.get("grade_id"))
+            for c in nb.cells
+            if is_autograded(c) and c.metadata.nbgrader.get("grade_id") not in self.trusted_checks
+        )
+        if unchecked:
+            message = (
+                f"autograded cells without a trusted check: {', '.join(unchecked)}. Every "
+                "autograded cell needs one in c.SandboxedExecute.trusted_checks "
+                "(homework/nbgrader_config.py): the kernel's own output never decides a score"
+            )
+            self.log.critical(message)
+            raise GradingMisconfigured(message)
         self.kernel_name = KERNEL_NAME  # the notebook's own kernelspec is never used
         where = (resources or {}).get("metadata", {}).get("path", "?")
         try:
@@ -195,6 +338,7 @@ class SandboxedExecute(Execute):
             except Exception as exc:
                 self._fail_to_start(exc, where)
             self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+            self._deadline = time.monotonic() + self.notebook_seconds
             for index, cell in enumerate(self.nb.cells):
                 self.preprocess_cell(cell, resources, index)
         finally:
@@ -228,11 +372,28 @@ class SandboxedExecute(Execute):
         self._check_assign_resources(resources)
         if cell.cell_type != "code":
             return cell, self.resources
+        self._current_index = index
+        remaining = self._deadline - time.monotonic()
+        if self._stopped is None and remaining <= 0:
+            self._stopped = (
+                f"the notebook used up its wall-clock budget of {self.notebook_seconds} s"
+            )
+        if self._stopped is None and self._executed >= self.max_cells:
+            self._stopped = f"the notebook has more than {self.max_cells} code cells"
         if self._stopped is not None:
-            cell.outputs = [_error_output("NotRun", f"not run: {self._stopped}")]
-            return cell, self.resources
+            cell.outputs = []
+            self._note(cell, index, "NotRun", f"not run: {self._stopped}")
+        else:
+            self._execute(cell, index)
+        if is_autograded(cell):
+            self._grade(cell, index)
+        return cell, self.resources
+
+    def _execute(self, cell: NotebookNode, index: int) -> None:
+        self._executed += 1
+        started = time.monotonic()
         try:
-            cell = self.execute_cell(cell, index, store_history=True)
+            self.execute_cell(cell, index, store_history=True)
         except DeadKernelError:
             self._stop(cell, index, "KernelDied", self._exit_reason())
         except (CellTimeoutError, TimeoutError, RuntimeError) as exc:
@@ -247,11 +408,43 @@ class SandboxedExecute(Execute):
                 f"interrupt, so it was killed ({type(exc).__name__})",
             )
         else:
-            self._run_trusted_check(cell, index)
-        return cell, self.resources
+            if time.monotonic() - started >= self._get_timeout(None) - 1:
+                # Interrupted at the timeout: what the cell started must not live on.
+                cgroup = getattr(self.km, "cgroup", None)
+                if cgroup is not None:
+                    killed = cgroup.kill_descendants_of_kernel(CONFINE_MARKER)
+                    if killed:
+                        self.log.warning("Cell %d: killed %d leftover processes", index, killed)
+
+    def _get_timeout(self, cell: NotebookNode | None) -> int:
+        # The per-cell timeout, but never past the notebook's own budget.
+        remaining = getattr(self, "_deadline", time.monotonic() + 1e9) - time.monotonic()
+        return max(1, int(min(self.timeout, remaining + 1)))
+
+    def _grade(self, cell: NotebookNode, index: int) -> None:
+        """Decide the cell's points here and write its outputs (see :func:`grader_outputs`)."""
+        notes = self._grader_notes.get(index, [])
+        kernel_outputs = [o for o in cell.get("outputs", []) if not any(o is n for n in notes)]
+        failure = None
+        if notes:
+            failure = "; ".join(f"{n['ename']}: {n['evalue']}" for n in notes)
+        else:
+            errors = [o for o in kernel_outputs if o.get("output_type") == "error"]
+            if errors:
+                failure = "the tests in this cell failed: " + "; ".join(
+                    describe_kernel_error(e) for e in errors
+                )
+            else:
+                failure = self._run_trusted_check(cell, index)
+        cell.outputs = grader_outputs(kernel_outputs, failure)
+
+    def _note(self, cell: NotebookNode, index: int, ename: str, reason: str) -> None:
+        note = _error_output(ename, reason)
+        cell.setdefault("outputs", []).append(note)
+        self._grader_notes.setdefault(index, []).append(note)
 
     def _stop(self, cell: NotebookNode, index: int, ename: str, reason: str) -> None:
-        cell.setdefault("outputs", []).append(_error_output(ename, reason))
+        self._note(cell, index, ename, reason)
         self._stopped = f"the grading kernel stopped in an earlier cell ({reason})"
         self.log.warning("Cell %d: %s: %s", index, ename, reason)
 
@@ -302,23 +495,38 @@ class SandboxedExecute(Execute):
             outs.append(note)
         return None
 
+    def _update_display_id(self, display_id: str, msg: dict[str, Any]) -> None:
+        # A display shown in an earlier cell and updated later (after the hidden tests ran)
+        # could rewrite that earlier output with anything: only the running cell's own
+        # outputs may change, and every update counts against its output cap.
+        index = self._current_index
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        used = self._output_bytes.get(index, 0)
+        self._output_bytes[index] = used + size
+        if used + size > self.max_output_bytes:
+            return
+        cells = self._display_id_map.get(display_id, {})
+        own = {index: cells[index]} if index in cells else {}
+        saved, self._display_id_map[display_id] = cells, own
+        try:
+            super()._update_display_id(display_id, msg)
+        finally:
+            if display_id in self._display_id_map:
+                self._display_id_map[display_id] = saved
+
     # -- trusted checks ------------------------------------------------------------------
 
-    def _run_trusted_check(self, cell: NotebookNode, index: int) -> None:
+    def _run_trusted_check(self, cell: NotebookNode, index: int) -> str | None:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        target = self.trusted_checks.get(grade_id)
-        if target is None:
-            return
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            return  # the cell already scores zero
-        module_name, _, function_name = target.partition(":")
+        module_name, _, function_name = self.trusted_checks[grade_id].partition(":")
         check = getattr(importlib.import_module(module_name), function_name)
         try:
             failure = check(self, cell, index)
-        except (DeadKernelError, CellTimeoutError) as exc:
+        except (DeadKernelError, CellTimeoutError, TimeoutError) as exc:
             self._kill_kernel()
-            self._stop(cell, index, "KernelDied", f"during the grader's own check: {exc}")
-            return
+            reason = f"during the grader's own check: {type(exc).__name__}"
+            self._stopped = f"the grading kernel stopped in an earlier cell ({reason})"
+            return f"KernelDied: {reason}"
         if failure:
             self.log.warning("Trusted check %s failed: %s", grade_id, failure)
-            cell.outputs.append(_error_output("GraderCheckFailed", failure))
+        return failure or None

@@ -193,6 +193,19 @@ def set_limits() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
 
 
+def join_cgroups() -> None:
+    """Enter the sandbox's cgroups (made by the grading process) before becoming bwrap.
+
+    Every process the kernel starts is born inside them, so the memory, process and CPU
+    limits hold for the sandbox as a whole (``lrlab_grading.limits``).
+    """
+    for procs in filter(None, os.environ.get("LRLAB_SANDBOX_CGROUP_PROCS", "").split(os.pathsep)):
+        try:
+            Path(procs).write_text(str(os.getpid()))
+        except OSError as exc:
+            die(f"cannot enter the sandbox's cgroup {procs}: {exc}")
+
+
 def main(argv: list[str]) -> None:
     connection_file, kernel_args = parse_args(argv)
     bwrap = shutil.which("bwrap")
@@ -233,6 +246,23 @@ def main(argv: list[str]) -> None:
         *root_links(),
         "--proc",
         "/proc",
+        # Host-global knobs stay read-only even when grading runs as root (a fresh /proc of
+        # the sandbox's pid namespace still shows the host's sysctls).
+        "--ro-bind",
+        "/proc/sys",
+        "/proc/sys",
+        "--ro-bind-try",
+        "/proc/sysrq-trigger",
+        "/proc/sysrq-trigger",
+        "--ro-bind-try",
+        "/proc/irq",
+        "/proc/irq",
+        "--ro-bind-try",
+        "/proc/bus",
+        "/proc/bus",
+        "--ro-bind-try",
+        "/proc/fs",
+        "/proc/fs",
         "--dev",
         "/dev",
         # /tmp only holds mount points (the private directory, and the working directory when
@@ -295,6 +325,14 @@ def main(argv: list[str]) -> None:
         "--setenv",
         "LRLAB_SANDBOX",
         "1",
+        # One thread per kernel: graders run side by side on all cores, and torch's results
+        # then match the notebook's own single-threaded training helper.
+        "--setenv",
+        "OMP_NUM_THREADS",
+        "1",
+        "--setenv",
+        "MKL_NUM_THREADS",
+        "1",
     ]
     if "NBGRADER_EXECUTION" in os.environ:
         args += ["--setenv", "NBGRADER_EXECUTION", os.environ["NBGRADER_EXECUTION"]]
@@ -315,6 +353,7 @@ def main(argv: list[str]) -> None:
         *kernel_args,
     ]
     set_limits()
+    join_cgroups()
     # From here on, bwrap's own complaints and anything the kernel writes to its file
     # descriptors go to a log that the grading process reads when the kernel fails to start,
     # not to the instructor's terminal (which the sandbox must not be able to write to).
