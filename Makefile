@@ -43,4 +43,4 @@ release: install
 	$(BIN)/python homework/tools/make_student_copy.py  # the book's copy of the released notebook
 
 grade: install
-	cd homework && nbgrader autograde one_cycle && nbgrader generate_feedback one_cycle && nbgrader export
+	cd homework && OMP_NUM_THREADS=1 $(abspath $(BIN))/python -m lrlab_grading.classgrade
