@@ -44,3 +44,5 @@ release: install
 
 grade: install
 	cd homework && OMP_NUM_THREADS=1 $(abspath $(BIN))/python -m lrlab_grading.classgrade
+# Every submitted student of every assignment in homework/source/, on all cores: autograde,
+# feedback, export; who needs a look is listed at the end (homework/README.md, step 4).
