@@ -75,6 +75,17 @@ c.SandboxedExecute.trusted_checks = {
     "one_cycle_three_phase": "lrlab_grading.checks:check_three_phase",
     "one_cycle_validation": "lrlab_grading.checks:check_rules",
     "train_to_target": "lrlab_grading.checks:check_training",
+    # schedules (homework/assignments/schedules.py)
+    "warmup_cosine_tests": "assignments.schedules:check_warmup_cosine",
+    "cosine_restarts_tests": "assignments.schedules:check_cosine_restarts",
+    "warmup_stable_decay_tests": "assignments.schedules:check_warmup_stable_decay",
+    "schedules_validation": "assignments.schedules:check_validation",
+    "train_with_schedule_to_target": "assignments.schedules:check_training",
+    # adam (homework/assignments/adam.py)
+    "adam_tests": "assignments.adam:check_adam",
+    "adamw_tests": "assignments.adam:check_adamw",
+    "adam_state_dict_tests": "assignments.adam:check_state_dict",
+    "adam_validation": "assignments.adam:check_validation",
 }
 c.SandboxKernelManager.cpu_seconds = 600  # of CPU time for the whole notebook
 c.SandboxKernelManager.memory_bytes = 6 * 1024**3  # address space; torch maps a lot it never uses

@@ -160,7 +160,13 @@ def correct_with_rates(config: dict, rates: list[float]) -> int:
     """
     if len(rates) != EPOCHS * STEPS_PER_EPOCH:
         raise ValueError(f"rates must hold {EPOCHS * STEPS_PER_EPOCH} values, got {len(rates)}")
-    history = train_with_one_cycle(lambda t, *_args, **_options: rates[t], config)
+    # Only the optimizer's settings matter here: the schedule is the list of rates.
+    settings = {
+        "optimizer": config["optimizer"],
+        "momentum": config.get("momentum", 0.9),
+        "max_lr": max(rates),
+    }
+    history = train_with_one_cycle(lambda t, *_args, **_options: rates[t], settings)
     return round(history.val_acc[-1] * VALIDATION_SIZE)
 
 

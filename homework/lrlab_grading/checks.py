@@ -26,19 +26,19 @@ from __future__ import annotations
 import io
 import json
 import math
-import random
 import secrets
 import tokenize
-import warnings
 from typing import Any
 
+# homework/ is on sys.path (nbgrader_config.py puts it there): one module per assignment.
+from assignments import one_cycle as one_cycle_assignment
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 
 ONE_CYCLE_CELL = "one_cycle_solution"
 CONFIG_CELL = "one_cycle_config"
-EPOCHS = 3
-TARGET_CORRECT = 342  # of 360 validation images: 95 %
+EPOCHS = one_cycle_assignment.EPOCHS
+TARGET_CORRECT = one_cycle_assignment.TARGET_CORRECT  # of 360 validation images: 95 %
 # Names no honest answer to this homework needs, and that tampering with grading does. They
 # count wherever they appear in code (``sys.settrace``, ``frame.f_back``, ...), never in
 # comments or strings.
@@ -204,47 +204,14 @@ def probe(executor: Any, cell_index: int, expression: str, *, guard_scheduler: b
 # -- part 1: one_cycle against torch -----------------------------------------------------------
 
 
-def torch_rates(setting: dict, steps: list[int]) -> list[float]:
-    """torch's OneCycleLR learning rate after each of ``steps`` (ascending) scheduler steps."""
-    import torch
-
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=setting["max_lr"])
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, cycle_momentum=False, **{k: v for k, v in setting.items()}
-    )
-    rates, t = [], 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # stepping without optimizer.step()
-        for step in steps:
-            while t < step:
-                sched.step()
-                t += 1
-            rates.append(float(opt.param_groups[0]["lr"]))
-    return rates
+# The reference, the oracle and the case generator live once, in the assignment's module
+# (homework/assignments/one_cycle.py), shared with the notebook's release and the tests.
+torch_rates = one_cycle_assignment.torch_rates
 
 
 def fresh_cases(anneal_strategy: str, three_phase: bool, n: int) -> list[tuple[dict, list]]:
     """Random settings never seen before this grading run, with torch's rates for them."""
-    rng = random.Random(secrets.randbits(64))
-    cases = []
-    while len(cases) < n:
-        total_steps = rng.choice([rng.randint(2, 50), rng.randint(50, 1500)])
-        setting = {
-            "max_lr": 10 ** rng.uniform(-4, 1),
-            "total_steps": total_steps,
-            "pct_start": rng.uniform(0.02, 0.98),
-            "anneal_strategy": anneal_strategy,
-            "div_factor": rng.uniform(1.5, 100.0),
-            "final_div_factor": 10 ** rng.uniform(0, 5),
-            "three_phase": three_phase,
-        }
-        steps = sorted({0, total_steps - 1, *(rng.randrange(total_steps) for _ in range(6))})
-        try:
-            rates = torch_rates(setting, steps)
-        except ZeroDivisionError:  # a phase of length zero: torch has no answer
-            continue
-        cases.append((setting, list(zip(steps, rates, strict=True))))
-    return cases
+    return one_cycle_assignment.fresh_cases(anneal_strategy, three_phase, n)
 
 
 def check_one_cycle(executor: Any, index: int, families: list[tuple[str, bool]]) -> str | None:
@@ -304,31 +271,12 @@ def check_rules(executor: Any, cell: NotebookNode, index: int) -> str | None:
 
 
 def train_and_count(config: dict, rates: list[float]) -> int:
-    """Train the homework's network with these rates in this process; correct of 360."""
-    import torch
-    from lrlab.data import digits
-    from lrlab.models import mlp
-    from lrlab.train import fit
+    """Train the homework's network with these rates in this process; correct of 360.
 
-    train_loader, val_loader = digits(batch_size=64, seed=0)
-    model = mlp(hidden=64, seed=0)
-    if config["optimizer"] == "sgd":
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.0, momentum=config["momentum"])
-    else:
-        optimizer = torch.optim.Adam(model.parameters(), lr=0.0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the notebook's training helper: the same numbers
-    try:
-        fit(model, optimizer, train_loader, val_loader, epochs=EPOCHS,
-            scheduler=lambda t: rates[t], progress=False)  # fmt: skip
-        model.eval()
-        correct = 0
-        with torch.no_grad():
-            for x, y in val_loader:
-                correct += int((model(x).argmax(dim=1) == y).sum())
-    finally:
-        torch.set_num_threads(threads)
-    return correct
+    The notebook's own training helper (``train_with_one_cycle``, from the assignment's
+    module), fed the submission's rates: the number a student sees is the number graded.
+    """
+    return one_cycle_assignment.correct_with_rates(config, rates)
 
 
 def check_training(executor: Any, cell: NotebookNode, index: int) -> str | None:
