@@ -17,6 +17,10 @@ MODULES = [
     "lrlab.plotting",
     "lrlab.schedule_free",
     "lrlab.schedules",
+    "lrlab.schedules.core",
+    "lrlab.schedules.formulas",
+    "lrlab.schedules.plateau",
+    "lrlab.schedules.torch_adapter",
     "lrlab.train",
 ]
 

@@ -562,7 +562,7 @@ EXAMPLES = [
 @pytest.mark.parametrize("sched", EXAMPLES, ids=lambda s: s.name)
 def test_scalar_equals_vectorized_on_long_arrays(sched):
     # 70,000 steps spans three chunks, so the chunked path is compared too.
-    chunk = S._CHUNK
+    chunk = S.core._CHUNK
     t = np.arange(70_000)
     assert t.size > 2 * chunk
     vec = sched(t)
