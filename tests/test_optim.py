@@ -651,4 +651,68 @@ def test_rejects_exactly_what_torch_rejects(cls, data):
             return True
         return False
 
-    assert raises(cls) == raises(TORCH[cls]), kwargs
+    # One documented difference: torch accepts RMSprop's alpha > 1, whose steps are NaN.
+    ours_only = cls is optim.RMSprop and kwargs["alpha"] > 1
+    assert raises(cls) == (raises(TORCH[cls]) or ours_only), kwargs
+
+
+# --------------------------------------------------------------------------- torch's own cases
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)], ids=str)
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_tensor_lr_of_one_element_steps_like_torch(cls, shape):
+    """torch 2.13 accepts an lr tensor of shape (), [1] or [1, 1]; so do we, with its numbers."""
+    options = {"momentum": 0.9} if cls in (optim.SGD, optim.RMSprop) else {}
+    result = []
+    for make in (cls, TORCH[cls]):
+        p = torch.nn.Parameter(torch.linspace(-1.0, 1.0, 5))
+        opt = make([p], lr=torch.full(shape, 0.05), **options)
+        for k in range(3):
+            p.grad = torch.sin(p.detach() * (k + 1))
+            opt.step()
+        result.append(p.detach().clone())
+    torch.testing.assert_close(result[0], result[1], rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_tensor_lr_with_more_than_one_element_is_rejected(cls):
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    with pytest.raises(ValueError, match="lr"):
+        cls(params, lr=torch.tensor([0.1, 0.2]))
+    with pytest.raises(ValueError):
+        TORCH[cls](params, lr=torch.tensor([0.1, 0.2]))
+
+
+@pytest.mark.parametrize("cls", [optim.Adagrad, optim.Adam, optim.AdamW], ids=lambda c: c.__name__)
+def test_state_dict_with_a_plain_number_step_loads_like_torch(cls):
+    """Older checkpoints store ``step`` as a number; torch converts it on load, and so do we."""
+    result = []
+    for make in (cls, TORCH[cls]):
+        p = torch.nn.Parameter(torch.linspace(-1.0, 1.0, 5))
+        opt = make([p], lr=0.01)
+        p.grad = torch.ones(5)
+        opt.step()
+        state = opt.state_dict()
+        state["state"][0]["step"] = 1  # a plain int, as an older torch saved it
+        resumed = make([p], lr=0.01)
+        resumed.load_state_dict(state)
+        resumed.step()
+        assert torch.is_tensor(resumed.state[p]["step"]) and resumed.state[p]["step"].item() == 2
+        result.append(p.detach().clone())
+    torch.testing.assert_close(result[0], result[1], rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "name"),
+    [
+        (optim.AdamW, {"weight_decay": None}, "weight_decay"),
+        (optim.Adam, {"eps": None}, "eps"),
+        (optim.SGD, {"momentum": "0.9"}, "momentum"),
+        (optim.RMSprop, {"alpha": 1.5}, "alpha"),
+    ],
+    ids=str,
+)
+def test_wrong_types_and_rmsprop_alpha_above_one_raise_value_error(cls, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        cls([torch.nn.Parameter(torch.zeros(2))], **kwargs)

@@ -261,3 +261,21 @@ def test_endpoints_of_momentum_are_allowed(momentum) -> None:
         opt.step()
     opt.eval()
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)], ids=str)
+@pytest.mark.parametrize("cls", [ScheduleFreeSGD, ScheduleFreeAdamW], ids=lambda c: c.__name__)
+def test_tensor_lr_gives_the_same_steps_as_a_float(cls, shape):
+    """A one-element tensor lr, as torch's optimizers accept, is the same rate as the float."""
+    result = []
+    for lr in (0.05, torch.full(shape, 0.05)):
+        p = torch.nn.Parameter(torch.linspace(-1.0, 1.0, 5))
+        opt = cls([p], lr=lr, warmup_steps=2)
+        for k in range(4):
+            p.grad = torch.sin(p.detach() * (k + 1))
+            opt.step()
+        opt.eval()
+        result.append(p.detach().clone())
+    torch.testing.assert_close(result[0], result[1], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="lr"):
+        cls([torch.nn.Parameter(torch.zeros(2))], lr=torch.tensor([0.1, 0.2]))

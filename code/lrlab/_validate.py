@@ -22,6 +22,7 @@ __all__ = [
     "check_increasing_ints",
     "check_int",
     "check_lr",
+    "check_optimizer_lr",
     "check_real",
 ]
 
@@ -79,6 +80,23 @@ def check_real(
 def check_lr(name: str, value: object) -> float:
     """A learning rate: a finite number >= 0 (zero is allowed, e.g. as a floor)."""
     return check_real(name, value, low=0.0)
+
+
+def check_optimizer_lr(name: str, value: object) -> object:
+    """An optimizer's learning rate: a number >= 0, or, as torch allows, a one-element tensor
+    holding one (of shape ``()``, ``[1]`` or ``[1, 1]``; schedulers may update it in place).
+
+    Returns ``value`` itself, so a tensor stays the same tensor.
+    """
+    if callable(getattr(value, "numel", None)) and callable(getattr(value, "item", None)):
+        if value.numel() != 1:  # type: ignore[attr-defined]
+            shape = tuple(value.shape)  # type: ignore[attr-defined]
+            raise InvalidArgumentError(
+                f"{name} must be a number or a one-element tensor, got a tensor of shape {shape}"
+            )
+        check_lr(name, float(value.item()))  # type: ignore[attr-defined]
+        return value
+    return check_lr(name, value)
 
 
 def check_int(name: str, value: object, *, low: int = 0) -> int:

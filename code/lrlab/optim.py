@@ -24,6 +24,8 @@ from typing import Any
 import torch
 from torch.optim.optimizer import Optimizer, ParamsT
 
+from lrlab._validate import check_optimizer_lr, check_real
+
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "RMSprop"]
 
 # Recomputes the loss (zero_grad, forward, backward) and returns it, as torch's closures do.
@@ -31,9 +33,22 @@ Closure = Callable[[], Any]
 
 
 def _require_at_least_zero(name: str, value: float) -> None:
-    # `not 0 <= x` (rather than `x < 0`) also rejects NaN.
-    if not 0.0 <= value:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    check_real(name, value, low=0.0)
+
+
+def _lr_of(group: dict) -> float:
+    """The group's learning rate as a float: torch also accepts a one-element tensor, of
+    shape ``()``, ``[1]`` or ``[1, 1]``, which a scheduler may change in place."""
+    lr = group["lr"]
+    return float(lr.item()) if isinstance(lr, torch.Tensor) else lr
+
+
+def _steps_as_tensors(optimizer: Optimizer) -> None:
+    # A state dict may hold the step count as a plain number (older torch versions saved
+    # it so); torch turns it into a 0-d tensor on load, and so do we.
+    for state in optimizer.state.values():
+        if "step" in state and not torch.is_tensor(state["step"]):
+            state["step"] = torch.tensor(float(state["step"]))
 
 
 def _evaluate(closure: Closure | None) -> Any:
@@ -105,7 +120,7 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _require_at_least_zero("lr", lr)
+        check_optimizer_lr("lr", lr)
         _require_at_least_zero("momentum", momentum)
         _require_at_least_zero("weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -128,7 +143,7 @@ class SGD(Optimizer):
         """Apply one update to every parameter that has a gradient; return the closure's loss."""
         loss = _evaluate(closure)
         for group in self.param_groups:
-            lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
+            lr, mu, tau = _lr_of(group), group["momentum"], group["dampening"]
             wd = group["weight_decay"]
             for p in _params_with_grad(group):
                 g = -p.grad if group["maximize"] else p.grad
@@ -189,7 +204,7 @@ class Adagrad(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _require_at_least_zero("lr", lr)
+        check_optimizer_lr("lr", lr)
         _require_at_least_zero("lr_decay", lr_decay)
         _require_at_least_zero("weight_decay", weight_decay)
         _require_at_least_zero("initial_accumulator_value", initial_accumulator_value)
@@ -204,12 +219,16 @@ class Adagrad(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _steps_as_tensors(self)
+
     @torch.no_grad()
     def step(self, closure: Closure | None = None) -> Any:
         """Apply one update to every parameter that has a gradient; return the closure's loss."""
         loss = _evaluate(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps, wd = _lr_of(group), group["eps"], group["weight_decay"]
             for p in _params_with_grad(group):
                 state = self.state[p]
                 if not state:
@@ -253,7 +272,8 @@ class RMSprop(Optimizer):
     Args:
         params: parameters to optimize, or dicts defining parameter groups.
         lr: learning rate α (default 1e-2), must be >= 0.
-        alpha: smoothing constant ρ (default 0.99), must be >= 0.
+        alpha: smoothing constant ρ (default 0.99), must be in [0, 1] (torch accepts any
+            ρ >= 0, but ρ > 1 makes v_t negative and the step NaN).
         eps: ε (default 1e-8), must be >= 0.
         weight_decay: λ (default 0), must be >= 0.
         momentum: μ (default 0), must be >= 0.
@@ -273,11 +293,11 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _require_at_least_zero("lr", lr)
+        check_optimizer_lr("lr", lr)
         _require_at_least_zero("eps", eps)
         _require_at_least_zero("momentum", momentum)
         _require_at_least_zero("weight_decay", weight_decay)
-        _require_at_least_zero("alpha", alpha)
+        check_real("alpha", alpha, low=0.0, high=1.0)  # rho > 1 would make v_t negative: NaN
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -294,7 +314,7 @@ class RMSprop(Optimizer):
         """Apply one update to every parameter that has a gradient; return the closure's loss."""
         loss = _evaluate(closure)
         for group in self.param_groups:
-            lr, rho, eps = group["lr"], group["alpha"], group["eps"]
+            lr, rho, eps = _lr_of(group), group["alpha"], group["eps"]
             mu, wd = group["momentum"], group["weight_decay"]
             for p in _params_with_grad(group):
                 state = self.state[p]
@@ -373,13 +393,12 @@ class Adam(Optimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        _require_at_least_zero("lr", lr)
+        check_optimizer_lr("lr", lr)
         _require_at_least_zero("eps", eps)
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
+            check_real(f"betas[{i}]", beta, low=0.0, high=1.0, high_inclusive=False)
         _require_at_least_zero("weight_decay", weight_decay)
         defaults = {
             "lr": lr,
@@ -392,12 +411,16 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _steps_as_tensors(self)
+
     @torch.no_grad()
     def step(self, closure: Closure | None = None) -> Any:
         """Apply one update to every parameter that has a gradient; return the closure's loss."""
         loss = _evaluate(closure)
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            lr, (beta1, beta2), eps = _lr_of(group), group["betas"], group["eps"]
             wd, amsgrad = group["weight_decay"], group["amsgrad"]
             for p in _params_with_grad(group):
                 state = self.state[p]

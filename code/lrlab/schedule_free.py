@@ -42,6 +42,8 @@ from numbers import Integral, Real
 import torch
 from torch.optim.optimizer import Optimizer, ParamsT
 
+from lrlab._validate import check_optimizer_lr
+
 __all__ = ["ScheduleFreeAdamW", "ScheduleFreeSGD"]
 
 
@@ -121,7 +123,8 @@ class _ScheduleFree(Optimizer):
             t = group["step"]
             # α_t: the base rate times the built-in linear warm-up (t + 1) / W.
             warmup = group["warmup_steps"]
-            lr = group["lr"] * ((t + 1) / warmup if t < warmup else 1.0)
+            # float(): torch also allows a one-element tensor lr, e.g. of shape [1] or [1, 1].
+            lr = float(group["lr"]) * ((t + 1) / warmup if t < warmup else 1.0)
             group["scheduled_lr"] = lr  # what a logger should record as α_t
 
             # c_{t+1}, the weight of z_{t+1} in the average x. Weighting by the
@@ -202,7 +205,7 @@ class ScheduleFreeSGD(_ScheduleFree):
         r: float = 0.0,
         weight_lr_power: float = 2.0,
     ) -> None:
-        _check_non_negative("lr", lr)
+        check_optimizer_lr("lr", lr)
         _check_range("momentum", momentum, 0.0, 1.0, high_open=False)
         _check_non_negative("weight_decay", weight_decay)
         _check_warmup(warmup_steps)
@@ -264,7 +267,7 @@ class ScheduleFreeAdamW(_ScheduleFree):
         r: float = 0.0,
         weight_lr_power: float = 2.0,
     ) -> None:
-        _check_non_negative("lr", lr)
+        check_optimizer_lr("lr", lr)
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         _check_range("betas[0]", betas[0], 0.0, 1.0, high_open=True)
