@@ -18,9 +18,11 @@ Each assignment is authored as a MyST notebook, ``homework/source/<a>/<a>.md`` (
    ``.ipynb`` is committed (a clean clone can run ``nbgrader`` commands directly) and must
    not be edited by hand: ``tests/test_assignments.py`` checks it equals a fresh conversion;
 2. with ``--release``, runs ``nbgrader generate_assignment <a> --force`` in ``homework/``
-   and copies ``release/<a>/<a>.ipynb`` to ``homework/student/<a>.ipynb`` (the file students
-   download, under the name they hand in), and writes ``lectures/<a>_student.md``, the same
-   cells as plain MyST text for the book's homework page (code shown, never executed).
+   (then ruff-formats the released notebook: nbgrader leaves blank lines where it cut the
+   hidden tests) and copies ``release/<a>/<a>.ipynb`` to ``homework/student/<a>.ipynb``
+   (the file students download, under the name they hand in), and writes
+   ``lectures/<a>_student.md``, the same cells as plain MyST text for the book's homework
+   page (code shown, never executed).
 
 ``make release`` runs ``python homework/tools/release.py --release``. ``--check`` exits 1 if
 a committed generated file is out of date (release runs on a throwaway copy of the course).
@@ -125,9 +127,14 @@ def source_notebook(name: str) -> str:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
+    return ruff_formatted(nbformat.writes(nb) + "\n", name)
+
+
+def ruff_formatted(notebook_text: str, name: str) -> str:
+    """The notebook with its code cells formatted by ruff, like every Python file here."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{name}.ipynb"
-        nbformat.write(nb, path)
+        path.write_text(notebook_text)
         subprocess.run(
             [sys.executable, "-m", "ruff", "format", "--quiet", "--config",
              str(REPO / "pyproject.toml"), str(path)],
@@ -147,7 +154,10 @@ def run_nbgrader_release(course: Path, name: str) -> str:
         env=env,
         check=True,
     )
-    return (course / "release" / name / f"{name}.ipynb").read_text()
+    released = course / "release" / name / f"{name}.ipynb"
+    # nbgrader leaves a blank line where it cut the hidden tests; only whitespace changes.
+    released.write_text(ruff_formatted(released.read_text(), name))
+    return released.read_text()
 
 
 def released_in_copy(names: list[str]) -> dict[str, str]:
