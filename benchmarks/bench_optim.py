@@ -15,6 +15,12 @@ Run: python benchmarks/bench_optim.py [--repeats N] [--threads K] [--clock wall|
 
 from __future__ import annotations
 
+import os
+
+# The thread policy lives at entry points like this one: one torch thread, set before torch
+# is imported (the course's models are far too small to gain from a second one).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import argparse
 import time
 from collections.abc import Callable

@@ -23,6 +23,12 @@ Run: python benchmarks/bench_schedules.py [--repeats N]
 
 from __future__ import annotations
 
+import os
+
+# The thread policy lives at entry points like this one: one torch thread, set before torch
+# is imported (the course's models are far too small to gain from a second one).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import argparse
 import math
 import time

@@ -231,25 +231,12 @@ def test_works_with_a_torch_dataloader(loaders):
 
 
 def test_history_epoch_train_loss():
-    h = History(train_loss=[1.0, 3.0, 2.0, 4.0], steps_per_epoch=2, epoch_seconds=[0.1, 0.1])
+    h = History(train_loss=[1.0, 3.0, 2.0, 4.0], steps_per_epoch=2, epochs=2)
     assert h.epoch_train_loss == [2.0, 3.0]
     assert History().epoch_train_loss == []
 
 
-# ---------------------------------------------------------------- threads, progress, bad input
-
-
-def test_thread_count_is_restored(loaders):
-    before = torch.get_num_threads()
-    seen = []
-    model = mlp(hidden=16, seed=0)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    opt.register_step_post_hook(lambda *args: seen.append(torch.get_num_threads()))
-    fit(model, opt, loaders[0], epochs=1)
-    assert set(seen) == {1} and torch.get_num_threads() == before
-    seen.clear()
-    fit(model, opt, loaders[0], epochs=1, num_threads=None)
-    assert set(seen) == {before}
+# ---------------------------------------------------------------- progress, bad input
 
 
 def test_progress_bar_only_when_asked(loaders, capsys):
@@ -282,7 +269,6 @@ def test_progress_auto_detection(monkeypatch):
         ({"epochs": 0}, "epochs"),
         ({"epochs": 1.5}, "epochs"),
         ({"scheduler": 3}, "scheduler"),
-        ({"num_threads": 0}, "num_threads"),
         ({"loss_fn": "cross_entropy"}, "loss_fn"),
     ],
 )

@@ -33,8 +33,6 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from lrlab.train import torch_threads
-
 __all__ = ["TensorLoader", "digits"]
 
 
@@ -84,12 +82,9 @@ class TensorLoader:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         x, y = self.dataset.tensors
         if self.shuffle:
-            # One gather per epoch; the batches below are then cheap views. One thread: a
-            # gather this small gains nothing from two, and on a busy machine a second thread
-            # that is not scheduled makes it tens of times slower.
+            # One gather per epoch; the batches below are then cheap views.
             order = torch.randperm(x.shape[0], generator=self.generator)
-            with torch_threads(1):
-                x, y = x[order], y[order]
+            x, y = x[order], y[order]
         bs = self.batch_size
         for i in range(len(self)):
             yield x[i * bs : (i + 1) * bs], y[i * bs : (i + 1) * bs]
@@ -185,8 +180,7 @@ def digits(
     std[std == 0.0] = 1.0
 
     def to_tensors(x: np.ndarray, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        with torch_threads(1):  # see TensorLoader.__iter__
-            x_std = torch.from_numpy((x - mean) / std).to(dtype)
+        x_std = torch.from_numpy((x - mean) / std).to(dtype)
         return x_std, torch.from_numpy(labels[idx].astype(np.int64))
 
     train = TensorLoader(*to_tensors(x_train, train_idx), batch_size, shuffle=True, seed=seed)

@@ -46,18 +46,8 @@ Reading a learning rate off the curve (:meth:`RangeTestResult.suggest`)
     fastai's ``minimum`` rule: the learning rate of the lowest smoothed loss (same trimming
     as ``"valley"``) divided by 10, since the minimum itself sits at the edge of divergence.
 
-How the picks differ on a typical curve. For the lectures' setting (``mlp()`` on
-``digits()``, the default 100 steps from 1e-7 to 10, seeds 0-3) the smoothed loss stays
-near $\ln 10 \approx 2.3$ for four to five decades of $\alpha$, falls over about two
-decades, bottoms out, and shoots up. ``"steepest"`` lands in the middle of the fall
-(SGD with momentum 0.9: 0.14-0.24; Adam: 0.018-0.026). ``"minimum"`` lands close to it,
-slightly lower (SGD: 0.11-0.13; Adam: 0.014-0.020), because the bottom is about one decade
-past the middle of the fall. ``"valley"`` is the most cautious, 15-35 times lower (SGD:
-0.005-0.010; Adam: 0.0008-0.0016): the plateau before the fall drifts down slowly and
-noisily, so the longest decreasing subsequence starts on the plateau, and halfway from there
-to the bottom is the start of the fall. Trained for 5 epochs at about these rates (seeds
-0-2), SGD reached 92-94 % validation accuracy at the valley rate and 95-98 % at the other
-two; Adam 96-98 % at all three. Each rule gives a starting point for a schedule's
+How the picks differ on the course's network, and what training at each pick gives, is
+measured in ``lectures/lr_range_test``; each rule gives a starting point for a schedule's
 $\alpha_0$ or peak rate, not an optimum.
 
 The curves themselves differ slightly between the libraries: fastai smooths with a
@@ -79,8 +69,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-
-from lrlab.train import torch_threads
 
 __all__ = ["SUGGESTION_METHODS", "RangeTestResult", "lr_range_test"]
 
@@ -272,8 +260,6 @@ def lr_range_test(
     step_mode: str = "exp",
     smooth_f: float = 0.05,
     diverge_th: float = 5.0,
-    *,
-    num_threads: int | None = 1,
 ) -> RangeTestResult:
     """Run the learning-rate range test and restore the model and optimizer afterwards.
 
@@ -300,9 +286,6 @@ def lr_range_test(
     diverge_th:
         Stop once the smoothed loss exceeds ``diverge_th`` times the best so far;
         ``diverge_th > 1``, ``math.inf`` never stops on the threshold.
-    num_threads:
-        torch intra-op threads during the test, restored afterwards; None keeps the current
-        setting (see :func:`lrlab.train.torch_threads` for why 1 is the default).
 
     Returns
     -------
@@ -342,12 +325,11 @@ def lr_range_test(
     if not (isinstance(diverge_th, int | float) and diverge_th > 1.0):
         raise ValueError(f"diverge_th must be a number > 1 (math.inf allowed), got {diverge_th!r}")
 
-    if num_threads is not None and (
-        isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
-    ):
-        raise ValueError(f"num_threads must be None or an int >= 1, got {num_threads!r}")
-
     def lr_at(t: int) -> float:
+        # The grid is lrlab.schedules.exponential_decay(start_lr, end_lr / start_lr, N - 1)
+        # (or linear), but written as torch-lr-finder writes it, in Python floats: NumPy's
+        # power can differ from Python's in the last bit, and the test compares the two
+        # libraries' curves bit for bit.
         r = t / (num_iter - 1)
         if step_mode == "exp":
             return start_lr * (end_lr / start_lr) ** r
@@ -362,38 +344,37 @@ def lr_range_test(
     result = RangeTestResult(lrs=[], losses=[], num_iter=num_iter, step_mode=step_mode)
     best = math.inf
     batches = _cycle(train_loader)
-    with torch_threads(num_threads):
-        try:
-            model.train()
-            for t in range(num_iter):
-                lr = lr_at(t)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                x, y, *_ = next(batches)
-                optimizer.zero_grad()
-                loss = loss_fn(model(x), y)
-                loss.backward()
-                optimizer.step()
-                raw = float(loss.item())
-                if not math.isfinite(raw):
-                    result.diverged = True
-                    break
-                smoothed = raw
-                if t > 0 and smooth_f > 0:  # smooth_f = 0 switches smoothing off
-                    smoothed = smooth_f * raw + (1 - smooth_f) * result.losses[-1]
-                best = min(best, smoothed)
-                result.lrs.append(lr)
-                result.losses.append(smoothed)
-                result.raw_losses.append(raw)
-                if smoothed > diverge_th * best:
-                    result.diverged = True
-                    break
-        finally:
-            # Put everything back even when the loop raised (a bad batch, Ctrl-C).
-            model.load_state_dict(model_state)
-            optimizer.load_state_dict(optimizer_state)
-            for p, g in zip(model.parameters(), grads, strict=True):
-                p.grad = g
-            for m, training in zip(model.modules(), modes, strict=True):
-                m.training = training
+    try:
+        model.train()
+        for t in range(num_iter):
+            lr = lr_at(t)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y, *_ = next(batches)
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            raw = float(loss.item())
+            if not math.isfinite(raw):
+                result.diverged = True
+                break
+            smoothed = raw
+            if t > 0 and smooth_f > 0:  # smooth_f = 0 switches smoothing off
+                smoothed = smooth_f * raw + (1 - smooth_f) * result.losses[-1]
+            best = min(best, smoothed)
+            result.lrs.append(lr)
+            result.losses.append(smoothed)
+            result.raw_losses.append(raw)
+            if smoothed > diverge_th * best:
+                result.diverged = True
+                break
+    finally:
+        # Put everything back even when the loop raised (a bad batch, Ctrl-C).
+        model.load_state_dict(model_state)
+        optimizer.load_state_dict(optimizer_state)
+        for p, g in zip(model.parameters(), grads, strict=True):
+            p.grad = g
+        for m, training in zip(model.modules(), modes, strict=True):
+            m.training = training
     return result

@@ -1,10 +1,11 @@
 """A small training loop that records what the learning rate did, step by step.
 
-Used by every lecture that trains a network (schedules in practice, the LR range test,
-adaptive optimizers) and by the homework. :func:`fit` trains a model for a few epochs and
-returns a :class:`History` with, for every optimizer step t = 0, 1, ..., the learning rate
-α_t that step used and its mini-batch loss, and for every epoch the validation loss and
-accuracy. It accepts three kinds of ``scheduler``:
+Used by every lecture that trains a network and by the homework. :func:`fit` trains a model
+for a few epochs and returns a :class:`History` with, for every optimizer step
+t = 0, 1, ..., the learning rate α_t that step used and its mini-batch loss, and for every
+epoch the validation loss and accuracy. :func:`train_digits` is the course's standard run
+(digits data, a small MLP, an optimizer, ``fit``) in one call. ``fit`` accepts as
+``scheduler``:
 
 * an ``lrlab`` schedule (any callable ``t -> α_t``, e.g. from :mod:`lrlab.schedules`): before
   step t, ``α_t = schedule(t)`` is written into every parameter group; t counts optimizer
@@ -13,12 +14,9 @@ accuracy. It accepts three kinds of ``scheduler``:
   stepped after every optimizer step, so it counts batches, not epochs;
 * a plateau rule stepped once per epoch on the validation loss (``val_loader`` required):
   ``lrlab.schedules.ReduceLROnPlateau``, whose ``.step(metric)`` returns the new rate that
-  ``fit`` writes into every parameter group, or torch's own ``ReduceLROnPlateau``, which sets
-  the rate itself. Anything that is not callable and has a ``step`` method is treated as an
-  lrlab plateau object (duck typing, so this module does not depend on
-  :mod:`lrlab.schedules`). When the object has a numeric ``lr`` attribute (lrlab's holds its
-  current rate there), ``fit`` writes it into every parameter group before the first step,
-  so the whole run follows the plateau object, also when it is reused for a second ``fit``.
+  ``fit`` writes into every parameter group (and whose current ``lr`` is written there
+  before the first step), or torch's own ``ReduceLROnPlateau``, which sets the rate itself.
+  Anything that is not callable and has a ``step`` method counts as an lrlab plateau rule.
 
 A non-finite training loss (a learning rate far too high) ends training at once, before the
 step that would write NaNs into the parameters: the last entry of ``History.train_loss`` is
@@ -31,15 +29,6 @@ build, nbclient, nbgrader) or the output is not a terminal (pytest, pipes). The 
 environment variable ``LRLAB_PROGRESS`` (``1``/``0``) wins if set; inside a Jupyter kernel the
 bar is shown when the running cell was sent with ``allow_stdin`` (front-ends that can answer
 ``input()`` do; nbclient turns it off); elsewhere when stderr is a terminal.
-
-Threads: ``fit`` runs with ``num_threads=1`` torch intra-op threads by default and puts the
-previous setting back when it returns (``torch.set_num_threads`` is process-wide; ``None``
-leaves it alone). The layers of a digits MLP are far too small to gain from splitting a
-matrix product across cores, and on a shared machine a second thread that is not scheduled
-stalls every operation: on the 2-core course machine shared with other jobs, one epoch of
-:func:`lrlab.models.mlp` (with validation) took 0.2-5 s with torch's default of 2 threads,
-depending on the load, and 0.05-0.15 s with 1 (``benchmarks/bench_train.py`` measures it).
-The global RNG is not touched.
 """
 
 from __future__ import annotations
@@ -59,24 +48,25 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as TorchReduceLROnPlateau
 
-from lrlab._validate import check_lr
+from lrlab._validate import check_int, check_lr
 
-__all__ = ["History", "evaluate", "fit", "torch_threads", "train_digits"]
+__all__ = ["History", "evaluate", "fit", "train_digits"]
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @contextlib.contextmanager
 def torch_threads(num_threads: int | None) -> Iterator[None]:
     """Run a block with ``num_threads`` torch intra-op threads, then restore the old count.
 
-    ``None`` changes nothing. Used by :func:`fit` and :func:`lrlab.finder.lr_range_test`.
+    Not part of the teaching API (thread counts are set where a process starts: the book
+    build, pytest, the grading kernels, the benchmarks); kept only for ``lrlab.textlm``.
     """
     if num_threads is None:
         yield
         return
-    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
-        raise ValueError(f"num_threads must be None or an int >= 1, got {num_threads!r}")
     previous = torch.get_num_threads()
-    torch.set_num_threads(num_threads)
+    torch.set_num_threads(check_int("num_threads", num_threads, low=1))
     try:
         yield
     finally:
@@ -98,10 +88,12 @@ class History:
         empty without a ``val_loader``.
     steps_per_epoch:
         Batches per epoch (``len(train_loader)`` when it has a length, else counted).
+    epochs:
+        Epochs completed (a diverged epoch is not).
     diverged:
         True when a non-finite training loss stopped the run.
     epoch_seconds:
-        Wall-clock time of each epoch, validation included (not compared by ``==``).
+        Wall-clock time of each completed epoch, validation included (not compared by ``==``).
     """
 
     lr: list[float] = field(default_factory=list)
@@ -109,6 +101,7 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
     steps_per_epoch: int = 0
+    epochs: int = 0
     diverged: bool = False
     epoch_seconds: list[float] = field(default_factory=list, compare=False)
 
@@ -119,16 +112,11 @@ class History:
         n = self.steps_per_epoch
         if n <= 0:
             return []
-        done = len(self.epoch_seconds)
-        return [sum(self.train_loss[e * n : (e + 1) * n]) / n for e in range(done)]
+        return [sum(self.train_loss[e * n : (e + 1) * n]) / n for e in range(self.epochs)]
 
 
 def evaluate(
-    model: nn.Module,
-    loader: Iterable[Any],
-    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
-    *,
-    num_threads: int | None = 1,
+    model: nn.Module, loader: Iterable[Any], loss_fn: LossFn = F.cross_entropy
 ) -> tuple[float, float]:
     """Loss and accuracy of ``model`` over all batches of ``loader``, without gradients.
 
@@ -136,17 +124,8 @@ def evaluate(
     default ``reduction="mean"``): each batch's loss is weighted by its size, so a smaller
     last batch counts for what it is. Accuracy compares ``argmax`` of 2-D outputs with integer
     labels and is ``nan`` for any other kind of output. The model's train/eval mode is
-    restored afterwards. ``num_threads`` as in :func:`fit`.
+    restored afterwards.
     """
-    with torch_threads(num_threads):
-        return _evaluate(model, loader, loss_fn)
-
-
-def _evaluate(
-    model: nn.Module,
-    loader: Iterable[Any],
-    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-) -> tuple[float, float]:
     was_training = [m.training for m in model.modules()]
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
@@ -170,34 +149,52 @@ def _evaluate(
     return total_loss / count, (correct / count if accuracy_defined else math.nan)
 
 
-def _scheduler_kind(scheduler: Any) -> str:
-    if scheduler is None:
-        return "none"
-    if isinstance(scheduler, TorchReduceLROnPlateau):
-        return "torch_plateau"
-    if isinstance(scheduler, LRScheduler):
-        return "torch"
-    try:  # imported here so that train.py works while schedules.py is absent or broken
-        from lrlab.schedules import ReduceLROnPlateau as LrlabPlateau
-    except ImportError:
-        LrlabPlateau = None
-    if LrlabPlateau is not None and isinstance(scheduler, LrlabPlateau):
-        return "plateau"
-    if not callable(scheduler) and callable(getattr(scheduler, "step", None)):
-        return "plateau"
-    if callable(scheduler):
-        return "schedule"
-    raise ValueError(
-        "scheduler must be None, an lrlab schedule (callable step -> lr), a torch LRScheduler "
-        f"or a ReduceLROnPlateau object, got {type(scheduler).__name__}"
-    )
-
-
 def _checked_lr(value: Any, where: str) -> float:
     lr = float(value)
     if not (math.isfinite(lr) and lr >= 0.0):
         raise ValueError(f"the scheduler returned lr={lr} at {where}; a rate must be finite, >= 0")
     return lr
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+@dataclass
+class _Hooks:
+    """Every kind of scheduler, seen by ``fit`` as two calls: before step t, after an epoch."""
+
+    before_step: Callable[[int], None] = lambda t: None
+    after_step: Callable[[], None] = lambda: None
+    after_epoch: Callable[[float], None] | None = None  # needs the validation loss
+
+
+def _hooks(scheduler: Any, optimizer: torch.optim.Optimizer) -> _Hooks:
+    if scheduler is None:
+        return _Hooks()
+    if isinstance(scheduler, LRScheduler | TorchReduceLROnPlateau):
+        if scheduler.optimizer is not optimizer:
+            raise ValueError("scheduler must be attached to the optimizer passed to fit")
+        if isinstance(scheduler, TorchReduceLROnPlateau):
+            return _Hooks(after_epoch=scheduler.step)
+        return _Hooks(after_step=scheduler.step)
+    if callable(scheduler):  # an lrlab schedule t -> α_t
+        return _Hooks(
+            before_step=lambda t: _set_lr(optimizer, _checked_lr(scheduler(t), f"step {t}"))
+        )
+    if callable(getattr(scheduler, "step", None)):  # an lrlab plateau rule
+        if isinstance(getattr(scheduler, "lr", None), int | float):
+            _set_lr(optimizer, _checked_lr(scheduler.lr, "the start (scheduler.lr)"))
+        return _Hooks(
+            after_epoch=lambda loss: _set_lr(
+                optimizer, _checked_lr(scheduler.step(loss), "an epoch")
+            )
+        )
+    raise ValueError(
+        "scheduler must be None, an lrlab schedule (callable step -> lr), a torch LRScheduler "
+        f"or a ReduceLROnPlateau object, got {type(scheduler).__name__}"
+    )
 
 
 def _auto_progress() -> bool:
@@ -221,10 +218,9 @@ def fit(
     val_loader: Iterable[Any] | None = None,
     epochs: int = 1,
     scheduler: Any = None,
-    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
+    loss_fn: LossFn = F.cross_entropy,
     *,
     progress: bool | None = None,
-    num_threads: int | None = 1,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader`` and record the run.
 
@@ -245,9 +241,6 @@ def fit(
         ``loss_fn(model(x), y)`` -> scalar mean loss; cross-entropy by default.
     progress:
         Show a tqdm bar: True, False, or None to decide automatically (module docstring).
-    num_threads:
-        torch intra-op threads while training (restored afterwards), or None to keep the
-        current setting; 1 is fastest for the course's small models (module docstring).
 
     Returns
     -------
@@ -261,7 +254,7 @@ def fit(
     >>> from lrlab.data import digits
     >>> from lrlab.models import mlp
     >>> train, val = digits(seed=0)
-    >>> model = mlp(hidden=64, seed=0)
+    >>> model = mlp(seed=0)
     >>> opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     >>> history = fit(model, opt, train, val, epochs=5)
     >>> len(history.lr), len(history.val_acc)
@@ -273,105 +266,61 @@ def fit(
         raise ValueError(
             f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
         )
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    epochs = check_int("epochs", epochs, low=1)
     if not callable(loss_fn):
         raise ValueError(f"loss_fn must be callable, got {loss_fn!r}")
-    kind = _scheduler_kind(scheduler)
-    if kind in ("plateau", "torch_plateau") and val_loader is None:
+    hooks = _hooks(scheduler, optimizer)
+    if hooks.after_epoch is not None and val_loader is None:
         raise ValueError(
             "val_loader is required with a ReduceLROnPlateau scheduler: it steps on the "
             "validation loss"
         )
-    if kind in ("torch", "torch_plateau") and scheduler.optimizer is not optimizer:
-        raise ValueError("scheduler must be attached to the optimizer passed to fit")
-    show = _auto_progress() if progress is None else bool(progress)
-    with torch_threads(num_threads):
-        return _fit(
-            model, optimizer, train_loader, val_loader, epochs, scheduler, kind, loss_fn, show
-        )
-
-
-def _fit(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    train_loader: Iterable[Any],
-    val_loader: Iterable[Any] | None,
-    epochs: int,
-    scheduler: Any,
-    kind: str,
-    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    show: bool,
-) -> History:
-
-    try:
-        steps_per_epoch = len(train_loader)  # type: ignore[arg-type]
-    except TypeError:
-        steps_per_epoch = 0
+    steps_per_epoch = len(train_loader) if hasattr(train_loader, "__len__") else 0
     history = History(steps_per_epoch=steps_per_epoch)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs * steps_per_epoch or None, desc="fit", leave=True)
-
-    if kind == "plateau" and isinstance(getattr(scheduler, "lr", None), int | float):
-        start_lr = _checked_lr(scheduler.lr, "the start (scheduler.lr)")
-        for group in optimizer.param_groups:
-            group["lr"] = start_lr
+    show = _auto_progress() if progress is None else bool(progress)
+    bar = _progress_bar(epochs * steps_per_epoch) if show else None
 
     t = 0  # optimizer steps taken so far, across epochs
     try:
-        for epoch in range(epochs):
+        for _ in range(epochs):
             start = time.perf_counter()
             model.train()
-            steps_this_epoch = 0
             for x, y, *_ in train_loader:
-                if kind == "schedule":
-                    lr = _checked_lr(scheduler(t), f"step {t}")
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr
+                hooks.before_step(t)
                 history.lr.append(float(optimizer.param_groups[0]["lr"]))
                 optimizer.zero_grad()
                 loss = loss_fn(model(x), y)
-                value = float(loss.item())
-                history.train_loss.append(value)
-                if not math.isfinite(value):
+                history.train_loss.append(loss.item())
+                if not math.isfinite(history.train_loss[-1]):
                     history.diverged = True
-                    break
+                    return history
                 loss.backward()
                 optimizer.step()
-                if kind == "torch":
-                    scheduler.step()
+                hooks.after_step()
                 t += 1
-                steps_this_epoch += 1
                 if bar is not None:
                     bar.update()
-                    if t % 10 == 0:
-                        bar.set_postfix(epoch=epoch, loss=f"{value:.3f}", refresh=False)
-            if history.diverged:
-                break
-            if epoch == 0 and steps_per_epoch == 0:
-                history.steps_per_epoch = steps_this_epoch
+            history.steps_per_epoch = history.steps_per_epoch or t  # counted if no len()
             if val_loader is not None:
-                val_loss, val_acc = _evaluate(model, val_loader, loss_fn)
+                val_loss, val_acc = evaluate(model, val_loader, loss_fn)
                 history.val_loss.append(val_loss)
                 history.val_acc.append(val_acc)
-                if kind == "plateau":
-                    lr = _checked_lr(scheduler.step(val_loss), f"epoch {epoch}")
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr
-                elif kind == "torch_plateau":
-                    scheduler.step(val_loss)
+                if hooks.after_epoch is not None:
+                    hooks.after_epoch(val_loss)
                 if bar is not None:
-                    bar.set_postfix(
-                        epoch=epoch, val_loss=f"{val_loss:.3f}", val_acc=f"{val_acc:.3f}"
-                    )
+                    bar.set_postfix(val_loss=f"{val_loss:.3f}", val_acc=f"{val_acc:.3f}")
+            history.epochs += 1
             history.epoch_seconds.append(time.perf_counter() - start)
     finally:
         if bar is not None:
             bar.close()
     return history
+
+
+def _progress_bar(total: int) -> Any:
+    from tqdm.auto import tqdm  # imported only when a bar is shown
+
+    return tqdm(total=total or None, desc="fit", leave=True)
 
 
 # The optimizers a lecture can name; torch's own, so a run by name equals the torch loop a
