@@ -17,11 +17,10 @@ pytestmark = pytest.mark.book
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 PAGES = [chapter["file"] for part in TOC["parts"] for chapter in part["chapters"]]
 LECTURES = [page for page in PAGES if page.startswith("lectures/")]
-# Pages that teach with definitions and executed figures (the homework page shows a
-# notebook that is deliberately not executed; the execution table is generated).
-TEACHING = [
-    p for p in LECTURES if p not in ("lectures/homework_one_cycle", "lectures/execution_times")
-]
+# Pages that teach with definitions and executed figures (the homework pages show
+# notebooks that are deliberately not executed; the execution table is generated).
+HOMEWORK_PAGES = [p for p in LECTURES if p.startswith("lectures/homework_")]
+TEACHING = [p for p in LECTURES if p not in (*HOMEWORK_PAGES, "lectures/execution_times")]
 IMPORTS_LRLAB = re.compile(r"^\s*(?:import lrlab|from lrlab[\s.])", re.MULTILINE)
 
 
@@ -42,7 +41,7 @@ def test_every_notebook_page_executed_in_the_cold_build(cold_book: Build) -> Non
         f"{page}.md"
         for page in LECTURES
         if (REPO / f"{page}.md").read_text().startswith("---\njupytext:")
-        and page != "lectures/homework_one_cycle"
+        and page not in HOMEWORK_PAGES
     }
     assert notebooks <= cold_book.executed_pages()
 
@@ -150,7 +149,7 @@ def test_cache_reexecutes_exactly_the_pages_that_import_lrlab(cold_book: Build) 
         f"{page}.md"
         for page in LECTURES
         if IMPORTS_LRLAB.search((cold_book.root / f"{page}.md").read_text())
-        and page != "lectures/homework_one_cycle"
+        and page not in HOMEWORK_PAGES
     }
     assert importing, "no page imports lrlab"
     schedules = cold_book.root / "code" / "lrlab" / "plotting.py"
