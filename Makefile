@@ -38,9 +38,10 @@ clean:
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 # Homework: see homework/README.md for the whole round trip.
+# Every assignment in homework/source/: MyST -> source notebook (jupytext) -> nbgrader's
+# release -> homework/student/<assignment>.ipynb and the book's copy (homework/tools/release.py).
 release: install
-	cd homework && nbgrader generate_assignment one_cycle --force
-	$(BIN)/python homework/tools/make_student_copy.py  # the book's copy of the released notebook
+	$(BIN)/python homework/tools/release.py --release
 
 grade: install
 	cd homework && OMP_NUM_THREADS=1 $(abspath $(BIN))/python -m lrlab_grading.classgrade
