@@ -217,8 +217,8 @@ class CharTransformer(nn.Module):
 def char_transformer(
     vocab_size: int,
     *,
-    context: int = 64,
-    d_model: int = 64,
+    context: int = 32,
+    d_model: int = 32,
     n_heads: int = 4,
     n_layers: int = 2,
     seed: int = 0,
@@ -229,7 +229,7 @@ def char_transformer(
 
     >>> model = char_transformer(103)
     >>> sum(p.numel() for p in model.parameters())
-    117479
+    33191
     """
     vocab_size = check_int("vocab_size", vocab_size, low=2)
     context = check_int("context", context, low=1)
@@ -297,9 +297,9 @@ def train_char_lm(
     eps: float = 1e-8,
     momentum: float = 0.9,
     clip_norm: float | None = 1.0,
-    batch_size: int = 32,
-    context: int = 64,
-    d_model: int = 64,
+    batch_size: int = 8,
+    context: int = 32,
+    d_model: int = 32,
     n_heads: int = 4,
     n_layers: int = 2,
     eval_every: int = 100,
