@@ -152,8 +152,8 @@ def digits(
 
     Returns
     -------
-    train_loader, val_loader:
-        :class:`TensorLoader` objects yielding ``(x, y)`` with ``x`` of shape ``(b, 64)``
+    tuple[TensorLoader, TensorLoader]
+        ``(train_loader, val_loader)``, yielding ``(x, y)`` with ``x`` of shape ``(b, 64)``
         standardized with the training statistics and ``y`` of shape ``(b,)`` (int64, the
         digit 0-9). The training loader reshuffles every epoch; the validation loader does not.
 

@@ -22,7 +22,7 @@ The loop, the learning-rate grid, the smoothing and the stopping rule are those 
 ``torch-lr-finder`` 0.2.2, so both record the same curve on the same model and batches.
 
 Reading a learning rate off the curve (:meth:`RangeTestResult.suggest`)
-----------------------------------------------------------------------
+-----------------------------------------------------------------------
 ``"steepest"``
     The point where the smoothed loss falls fastest against $\log \alpha$ (the most negative
     ``np.gradient`` of the loss with respect to $\log\alpha$), after dropping the first 10 and

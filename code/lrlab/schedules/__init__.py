@@ -10,11 +10,11 @@ small factory, in the style of optax::
 
 The package is split by job:
 
-- :mod:`lrlab.schedules.formulas`: the factories, each one's body its formula;
-- :mod:`lrlab.schedules.core`: the :class:`Schedule` type and :func:`schedule_from`, which
+- ``formulas.py``: the factories, each one's body its formula;
+- ``core.py``: the :class:`Schedule` type and :func:`schedule_from`, which
   turns any formula into a schedule;
-- :mod:`lrlab.schedules.plateau`: :class:`ReduceLROnPlateau`, which reacts to a metric;
-- :mod:`lrlab.schedules.torch_adapter`: :func:`to_torch` and :func:`record_torch_rates`,
+- ``plateau.py``: :class:`ReduceLROnPlateau`, which reacts to a metric;
+- ``torch_adapter.py``: :func:`to_torch` and :func:`record_torch_rates`,
   the bridge to torch, imported (with torch) only when one of its names is first used.
 
 Every name is importable from ``lrlab.schedules`` itself.

@@ -48,7 +48,7 @@ class Schedule:
     - a NumPy integer array of steps: returns a ``float64`` array of the same shape, equal
       elementwise to the scalar calls (both go through the same code).
 
-    A float, a bool, a list or a negative step raises :class:`InvalidArgumentError` (a
+    A float, a bool, a list or a negative step raises ``InvalidArgumentError`` (a
     ``ValueError``). Calling never changes the schedule; it is immutable. ``name`` and
     ``params`` record the factory and the arguments it was built with (handy for plot
     labels), and ``repr`` shows the call that builds it.
