@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 # nbgrader runs `alembic` from PATH when it creates a gradebook.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install book test lint bench serve clean grade release
+.PHONY: install book test lint bench serve clean grade release lab
 
+# Three installs into the same venv, each a superset of the one before, so each verb sets up
+# only what it needs: the student stack (make lab: JupyterLab, no root), the book (make book:
+# adds Jupyter Book) and everything (make test and grading: adds the test tools, nbgrader and
+# two Debian packages, bubblewrap and chromium, which need root).
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt pyproject.toml scripts/install-system-packages.sh
@@ -14,10 +18,23 @@ $(VENV)/.installed: requirements.txt pyproject.toml scripts/install-system-packa
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(VENV)/.installed-lab $(VENV)/.installed-book $@
+
+$(VENV)/.installed-book $(VENV)/.installed-lab: $(VENV)/.installed-%: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[$(if $(filter book,$*),book$(comma))lab]'
 	touch $@
 
-book: install
+comma := ,
+
+book: $(VENV)/.installed-book
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# The student path: JupyterLab on lectures/, each .md lecture opening as a notebook
+# (jupytext's viewer, set as the default in binder/lab-settings/overrides.json).
+lab: $(VENV)/.installed-lab
+	$(BIN)/jupyter lab --ServerApp.root_dir=lectures --LabApp.app_settings_dir=$(abspath binder/lab-settings)
 
 test: install
 	$(BIN)/ruff check .

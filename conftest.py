@@ -12,6 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest
 
 from tests.book_build import Build, build, copy_repository
+from tests.kit_env import course_kit, kit_venv  # noqa: F401  (the course kit, one venv a run)
 
 
 @pytest.fixture(scope="session")
