@@ -1,19 +1,20 @@
-"""What the sandboxed grading of the 1cycle homework costs per submission.
+"""How fast a class of the 1cycle homework is graded, against bare execution.
 
-Compares, on a throwaway copy of ``homework/``:
+On a throwaway copy of ``homework/`` with N correct submissions (every cell and every check
+runs):
 
-* **grading**: ``nbgrader autograde one_cycle`` for N correct submissions in one run (the
-  sandboxed kernel, nbgrader's sanitising and gradebook work, the grader's own checks with
-  their re-training), divided by N; and, for comparison, one submission graded on its own,
-  which pays nbgrader's start-up alone;
-* **bare**: ``jupyter nbconvert --to notebook --execute`` of the same notebook autograde runs
-  (the submission with its hidden tests put back), with the default unsandboxed kernel, one
-  process per notebook, as N separate runs, divided by N.
+* **class**: ``python -m lrlab_grading.classgrade`` (what ``make grade`` runs): autograde,
+  feedback and export of the whole class, ``--jobs`` workers side by side (default: one per
+  core); its wall-clock time divided by N is the amortised cost per submission (goal: at
+  most 6 s for a class of 100 on 2 cores);
+* **bare**: ``jupyter nbconvert --to notebook --execute`` of the notebook autograde ran (the
+  submission with its hidden tests put back), in the default unsandboxed kernel, one after
+  the other, divided by N.
 
-The goal is a ratio of at most 2. Also printed: the start-up of an empty notebook in each
-kernel, which isolates what the sandbox itself adds. Run from the repository root::
+Printed: throughput (submissions per minute), seconds per submission, the ratio of the two,
+and what that makes for 500 students. Run from the repository root::
 
-    python benchmarks/bench_grading.py [--students 3]
+    python benchmarks/bench_grading.py [--students 10] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests.homework_submissions, the submission generator
@@ -49,10 +49,12 @@ def run(cmd: list[str], cwd: Path, env: dict) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=3)
+    parser.add_argument("--students", type=int, default=10)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--bare-runs", type=int, default=2, help="bare executions to average")
     args = parser.parse_args()
     n = args.students
-    env = dict(os.environ)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     nbgrader = [sys.executable, "-m", "nbgrader"]
     nbconvert = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
@@ -73,11 +75,12 @@ def main() -> None:
             folder.mkdir(parents=True)
             nbformat.write(submission(release, "correct"), folder / "one_cycle.ipynb")
 
-        grading = run([*nbgrader, "autograde", "one_cycle"], course, env)
-        # One submission alone pays nbgrader's start-up and the grader's torch import itself.
-        single = run(
-            [*nbgrader, "autograde", "one_cycle", "--student=student0", "--force"], course, env
-        )
+        grading = run(
+            [sys.executable, "-m", "lrlab_grading.classgrade", f"--jobs={args.jobs}",
+             "--assignment=one_cycle"],
+            course,
+            env,
+        )  # fmt: skip
 
         # The notebook autograde executed: the submission with the hidden tests restored.
         graded = nbformat.read(
@@ -91,42 +94,17 @@ def main() -> None:
         nbformat.write(graded, bare_dir / "one_cycle.ipynb")
         bare = sum(
             run([*nbconvert, "--output", f"run{i}", "one_cycle.ipynb"], bare_dir, env)
-            for i in range(n)
+            for i in range(args.bare_runs)
         )
 
-        # Start-up only: an empty notebook in the plain kernel and in the sandboxed one.
-        empty = bare_dir / "empty.ipynb"
-        nbformat.write(new_notebook(cells=[new_code_cell("1")]), empty)
-        plain_start = run([*nbconvert, "--output", "empty-run", str(empty)], bare_dir, env)
-        sandbox_start = run(
-            [
-                sys.executable,
-                "-c",
-                "import sys, nbformat; sys.path.insert(0, sys.argv[1]);"
-                "from lrlab_grading.sandbox import SandboxedExecute;"
-                "nb = nbformat.read(sys.argv[2], as_version=4);"
-                "SandboxedExecute().preprocess(nb, {'metadata': {'path': sys.argv[3]}})",
-                str(course),
-                str(empty),
-                str(bare_dir),
-            ],
-            bare_dir,
-            env,
-        )
-
-    per_grade, per_bare = grading / n, bare / n
-    print(f"submissions: {n} (correct ones: every cell and every check runs)")
-    print(f"nbgrader autograde (sandboxed, checks included): {per_grade:6.1f} s per submission")
-    print(f"jupyter nbconvert --execute (bare kernel):       {per_bare:6.1f} s per notebook")
-    print(f"ratio: {per_grade / per_bare:.2f}x (goal: at most 2x)")
-    print(
-        f"one submission graded on its own: {single:.1f} s "
-        f"(ratio {single / per_bare:.2f}x against one bare run)"
-    )
-    print(
-        f"empty notebook, process included: bare kernel {plain_start:.1f} s, "
-        f"sandboxed kernel {sandbox_start:.1f} s"
-    )
+    per_grade, per_bare = grading / n, bare / args.bare_runs
+    print(f"class: {n} correct submissions, {args.jobs} workers, {os.cpu_count()} cores")
+    print(f"make grade (autograde + feedback + export): {grading:7.1f} s in all")
+    print(f"  throughput: {60 * n / grading:.1f} submissions per minute")
+    print(f"  amortised: {per_grade:.1f} s per submission (goal: at most 6 s)")
+    print(f"bare jupyter nbconvert --execute, serial: {per_bare:.1f} s per notebook")
+    print(f"ratio: {per_grade / per_bare:.2f}x of a bare execution")
+    print(f"500 students at this rate: {500 * per_grade / 60:.0f} minutes")
 
 
 if __name__ == "__main__":

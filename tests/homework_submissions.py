@@ -296,6 +296,133 @@ print("x" * 20_000_000)
 """
 
 
+# -- attacks of issue 12 on the grader's decision ---------------------------------------------
+
+# Publishes an execute_result "ok" into whatever cell calls it (nbgrader used to read the
+# first execute_result as full credit), with the plainly wrong values.
+DISPLAYHOOK = (
+    "import sys\n"
+    + WRONG_ONE_CYCLE.replace("def one_cycle(", "def _wrong_one_cycle(")
+    + """
+
+def one_cycle(*args, **kwargs):
+    sys.displayhook("ok")
+    return _wrong_one_cycle(*args, **kwargs)
+"""
+)
+
+# torch's OneCycleLR run in a worker thread (a profile hook of the calling thread never sees
+# it), its name spelled in pieces so that no forbidden name appears in the code.
+THREAD = (
+    SIGNATURE
+    + VALIDATION
+    + """
+    import threading
+
+    import torch
+
+    box = []
+
+    def work():
+        module = getattr(torch.optim, "lr_" + "sched" + "uler")
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=max_lr)
+        sched = getattr(module, "One" + "CycleLR")(
+            opt, max_lr=max_lr, total_steps=total_steps, pct_start=float(pct_start),
+            anneal_strategy=anneal_strategy, div_factor=div_factor,
+            final_div_factor=final_div_factor, three_phase=three_phase,
+            cycle_momentum=False)
+        for _ in range(step):
+            sched.step()
+        box.append(opt.param_groups[0]["lr"])
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    return box[0]
+"""
+)
+
+# A display shown before the hidden tests, rewritten while they run with the cell's source
+# (IPython's In holds the running cell: hidden tests included).
+LEAK_DISPLAY = (
+    "from IPython.display import display, update_display\n"
+    + WRONG_ONE_CYCLE.replace("def one_cycle(", "def _wrong_one_cycle(")
+    + """
+
+display("shown before the tests", display_id="leak")
+
+
+def one_cycle(*args, **kwargs):
+    update_display("LEAK-DISPLAY " + In[-1], display_id="leak")
+    return _wrong_one_cycle(*args, **kwargs)
+"""
+)
+
+# An exception class named like the grader's own, carrying the hidden tests' source.
+FAKE_GRADER_ERROR = """
+class GraderCheckFailed(Exception):
+    pass
+
+
+def one_cycle(*args, **kwargs):
+    raise GraderCheckFailed("LEAK-ERROR " + In[-1])
+"""
+
+# The honest corpus: a correct answer written with idioms that must never cost a point.
+HONEST_EXTRA = '''
+import logging
+import re
+
+import torch
+
+# torch.compile(model) would speed this up; not needed here.
+_PATTERN = re.compile(r"^[a-z_]+$")
+
+
+class TinyOptimizer:
+    """A stand-in with the schedule-free optimizers' train/eval switch."""
+
+    def train(self) -> None:
+        self.mode = "train"
+
+    def eval(self) -> None:
+        self.mode = "eval"
+
+
+def describe(model: torch.nn.Module) -> str:
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.zeros(1, 4))
+    model.train()
+    return f"{type(model).__name__}: {tuple(out.shape)}"
+
+
+optimizer = TinyOptimizer()
+optimizer.eval()
+logging.getLogger("homework").info("helpers ready")
+print(describe(torch.nn.Linear(4, 2)), optimizer.mode, bool(_PATTERN.match("one_cycle")))
+'''
+
+
+def _honest_one_cycle(correct: str) -> str:
+    """The solution, with a print, a warning and a log line on its first call."""
+    return (
+        "import logging\nimport warnings\n\n_told = []\n\n"
+        + correct.replace("def one_cycle(", "def _one_cycle(", 1)
+        + """
+
+
+def one_cycle(step: int, total_steps: int, max_lr: float, **options: object) -> float:
+    if not _told:
+        _told.append(True)
+        print("one_cycle: first call")
+        warnings.warn("one_cycle: a friendly warning", stacklevel=2)
+        logging.getLogger("homework").warning("one_cycle: a log line")
+    return _one_cycle(step, total_steps, max_lr, **options)
+"""
+    )
+
+
 def load_release(release: Path) -> nbformat.NotebookNode:
     return nbformat.read(release, as_version=4)
 
@@ -341,7 +468,7 @@ def submission(
         one_cycle = TORCH
     elif kind == "peek":
         one_cycle = PEEK
-        _insert_after(nb, "run-training", EXFILTRATE_CELL)
+        _insert_after(nb, "one_cycle_config", EXFILTRATE_CELL)
     elif kind == "tamper":
         one_cycle = TAMPER
     elif kind == "correct_then_exit":
@@ -353,11 +480,44 @@ def submission(
         one_cycle = WRONG_ONE_CYCLE + SYS_EXIT
         escape = ESCAPE_TEMPLATE.replace("@PORT@", str(port))
         config = GOOD_CONFIG + escape.replace("@REPO_HOMEWORK@", repo_homework)
+    elif kind == "displayhook":
+        one_cycle = DISPLAYHOOK
+    elif kind == "thread":
+        one_cycle = THREAD
+    elif kind == "locked":  # torch's scheduler, with the answer cell marked locked
+        one_cycle = TORCH.replace('getattr(torch.optim.lr_scheduler, "One" + "CycleLR")',
+                                  "torch.optim.lr_scheduler.OneCycleLR")  # fmt: skip
+        _meta(nb, "one_cycle_solution")["locked"] = True
+    elif kind == "leak_display":
+        one_cycle = LEAK_DISPLAY
+    elif kind == "fake_grader_error":
+        one_cycle = FAKE_GRADER_ERROR
+    elif kind == "honest":
+        one_cycle = _honest_one_cycle(correct)
+        _insert_after(nb, "one_cycle_solution", HONEST_EXTRA)
+    elif kind == "dup_cell":  # a test cell copied to the end (copy/paste keeps its grade_id)
+        one_cycle = correct
+        copied = copy.deepcopy(next(c for c in nb.cells if _grade_id(c) == "one_cycle_linear"))
+        copied["id"] = "copied-test-cell"
+        nb.cells.append(copied)
+    elif kind == "schema":  # nbgrader metadata of another schema version
+        one_cycle = correct
+        for cell in nb.cells:
+            if "nbgrader" in cell.metadata:
+                cell.metadata["nbgrader"]["schema_version"] = 4
     else:
         raise ValueError(f"unknown submission kind {kind!r}")
     _set(nb, "one_cycle_solution", one_cycle)
     _set(nb, "one_cycle_config", config)
     return nb
+
+
+def _grade_id(cell: nbformat.NotebookNode) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _meta(nb: nbformat.NotebookNode, grade_id: str) -> dict:
+    return next(c for c in nb.cells if _grade_id(c) == grade_id).metadata["nbgrader"]
 
 
 ALL_CELLS = frozenset(CELL_POINTS)
@@ -378,8 +538,22 @@ EXPECTED_PASS = {
     "escape": frozenset({"one_cycle_validation", "train_to_target"}),  # got nothing out
     # not an attack: a correct notebook that kills its kernel in part 3 keeps part 1
     "correct_then_exit": ALL_CELLS - {"train_to_target"},
+    # issue 12's attacks on the grader's decision
+    "displayhook": frozenset({"one_cycle_validation", "train_to_target"}),  # = wrong
+    "thread": frozenset({"one_cycle_validation"}),  # its validation is right; no schedule
+    "locked": frozenset(),
+    "leak_display": frozenset({"one_cycle_validation", "train_to_target"}),  # = wrong
+    "fake_grader_error": frozenset(),
+    # honest: idioms that must never cost a point, and careless but honest metadata
+    "honest": ALL_CELLS,
+    "dup_cell": ALL_CELLS,
+    "schema": ALL_CELLS,
 }
 EXPECTED_AUTOGRADE = {
     kind: sum(CELL_POINTS[c] for c in cells) for kind, cells in EXPECTED_PASS.items()
 }
-ATTACKS = ("liar", "torch", "peek", "tamper", "loops", "escape")
+ATTACKS = (
+    "liar", "torch", "peek", "tamper", "loops", "escape",
+    "displayhook", "thread", "locked", "leak_display", "fake_grader_error",
+)  # fmt: skip
+HONEST = ("honest", "dup_cell", "schema")

@@ -14,6 +14,7 @@ Slow (a few minutes: a dozen sandboxed kernels, each importing torch): ``-m home
 
 from __future__ import annotations
 
+import copy
 import csv
 import html
 import importlib.util
@@ -41,6 +42,7 @@ from tests.homework_submissions import (
     EXPECTED_AUTOGRADE,
     EXPECTED_PASS,
     HOMEWORK,
+    HONEST,
     hidden_and_solution_lines,
     submission,
 )
@@ -53,18 +55,7 @@ ZIP_COLLECTED = ("correct", "wrong")  # arrive as an LMS download; the rest in s
 CELL_TIMEOUT = 30  # seconds; shorter than the course's 60 (loops cost this much), long enough
 # for a busy machine (a cold setup cell that imports torch and matplotlib can take 15 s)
 SYMLINKED = "mallory"
-
-
-def load_tool(name: str):
-    """A module of homework/tools, imported without writing bytecode into homework/."""
-    spec = importlib.util.spec_from_file_location(name, HOMEWORK / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = saved
-    return module
+BROKEN = "brokenfile"  # a submission that is not a notebook at all
 
 
 def grading_module(name: str):
@@ -116,6 +107,21 @@ class Course:
         self.seconds[name] = time.perf_counter() - start
         self.log[name] = done.stdout + done.stderr
         self.returncodes[name] = done.returncode
+        return done
+
+    def classgrade(self, *args: str) -> subprocess.CompletedProcess:
+        """``make grade``'s command: the whole class, in parallel, autograde to export."""
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "lrlab_grading.classgrade", *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        self.seconds["classgrade"] = time.perf_counter() - start
+        self.log["classgrade"] = done.stdout + done.stderr
+        self.returncodes["classgrade"] = done.returncode
         return done
 
     def autograded(self, student: str) -> nbformat.NotebookNode:
@@ -211,142 +217,18 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     linked = root / "submitted" / SYMLINKED / "one_cycle"
     linked.mkdir(parents=True)
     (linked / "one_cycle.ipynb").symlink_to(root / "source" / "one_cycle" / "one_cycle.ipynb")
+    broken = root / "submitted" / BROKEN / "one_cycle"
+    broken.mkdir(parents=True)
+    (broken / "one_cycle.ipynb").write_text('{"cells": [ this is not JSON')
 
-    c.nbgrader(
-        "autograde",
-        "one_cycle",
-        f"--SandboxedExecute.timeout={CELL_TIMEOUT}",
-        "--SandboxedExecute.iopub_timeout=10",
+    # The whole class at once, as `make grade` does: autograde, feedback, export.
+    c.classgrade(
+        f"--SandboxedExecute.timeout={CELL_TIMEOUT}", "--SandboxedExecute.iopub_timeout=10"
     )
-    c.nbgrader("generate_feedback", "one_cycle")
-    c.nbgrader("export")
     stop.set()
     thread.join(timeout=5)
     server.close()
     return c
-
-
-# -- the assignment itself ------------------------------------------------------------------
-
-
-def test_source_notebook_is_what_its_builder_writes() -> None:
-    done = subprocess.run(
-        [sys.executable, str(HOMEWORK / "tools" / "build_source_notebook.py"), "--check"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-
-
-def test_reference_solution_equals_torch_on_random_settings() -> None:
-    import math
-    import random
-
-    builder = load_tool("build_source_notebook")
-    namespace: dict = {"math": math}
-    source = "\n".join(
-        line for line in builder.SOLUTION_ONE_CYCLE.splitlines() if "### " not in line
-    )
-    exec(source, namespace)
-    one_cycle = namespace["one_cycle"]
-    rng = random.Random(5)
-    checked = 0
-    for strategy in ("cos", "linear"):
-        for three_phase in (False, True):
-            for case in builder.draw_cases(rng.randrange(10**6), strategy, three_phase, 8):
-                total_steps, max_lr, pct, div, fdiv, steps = case
-                setting = {
-                    "total_steps": total_steps, "max_lr": max_lr, "pct_start": pct,
-                    "anneal_strategy": strategy, "div_factor": div,
-                    "final_div_factor": fdiv, "three_phase": three_phase,
-                }  # fmt: skip
-                want = builder.torch_lrs(setting, list(steps))
-                got = [one_cycle(t, **setting) for t in steps]
-                assert got == want  # the same float operations as torch: exactly equal
-                assert all(type(g) is float for g in got)
-                checked += len(steps)
-    assert checked > 150
-
-
-def test_notebook_training_helper_and_grader_train_the_same_way() -> None:
-    """The grader's own re-run (lrlab_grading.checks) must match the notebook's helper."""
-    import math
-
-    builder = load_tool("build_source_notebook")
-    train_and_count = grading_module("checks").train_and_count
-    namespace: dict = {"math": math}
-    exec(builder.SETUP, namespace)
-    exec(builder.TRAINING_HELPER, namespace)
-    solution = "\n".join(
-        line for line in builder.SOLUTION_ONE_CYCLE.splitlines() if "### " not in line
-    )
-    exec(solution, namespace)
-    config = {"optimizer": "sgd", "momentum": 0.9, "max_lr": 0.2}
-    history = namespace["train_with_one_cycle"](namespace["one_cycle"], config)
-    correct = train_and_count(config, history.lr)
-    assert correct == round(history.val_acc[-1] * 360)
-
-
-# -- the student's copy and the book ------------------------------------------------------------
-
-
-def test_student_copy_is_the_fresh_release(course: Course) -> None:
-    tool = load_tool("make_student_copy")
-    released = (course.root / "release/one_cycle/one_cycle.ipynb").read_text()
-    assert tool.NOTEBOOK_OUT.read_text() == released, "run homework/tools/make_student_copy.py"
-    assert tool.MYST_OUT.read_text() == tool.as_myst(released)
-
-
-def test_student_copy_and_page_hold_no_solution_or_hidden_test() -> None:
-    hidden, solution = hidden_and_solution_lines()
-    released = notebook_lines(REPO / "lectures" / "one_cycle_student.ipynb")
-    secret = (hidden | solution) - released
-    assert len(secret) > 200
-    for path in (
-        REPO / "lectures" / "one_cycle_student.ipynb",
-        REPO / "lectures" / "one_cycle_student.md",
-        REPO / "lectures" / "homework_one_cycle.md",
-    ):
-        assert not secret & text_lines(path), path
-    assert "YOUR CODE HERE" in (REPO / "lectures" / "one_cycle_student.md").read_text()
-
-
-def test_homework_page_builds_and_its_html_holds_no_secret(tmp_path: Path) -> None:
-    """Build the page in a minimal book with the real config, -W -n, and search the output."""
-    book = tmp_path / "book"
-    (book / "lectures").mkdir(parents=True)
-    for name in ("_config.yml", "references.bib"):
-        shutil.copy(REPO / name, book / name)
-    for name in ("_ext", "images"):
-        shutil.copytree(REPO / name, book / name)
-    for name in ("homework_one_cycle.md", "one_cycle_student.md", "one_cycle_student.ipynb"):
-        shutil.copy(REPO / "lectures" / name, book / "lectures" / name)
-    for page in ("warmup_cyclical", "lr_range_test"):  # pages the homework page links to
-        (book / "lectures" / f"{page}.md").write_text(f"# {page}\n\nA neighbour.\n")
-    (book / "intro.md").write_text("# Intro\n\nThe homework page, alone.\n")
-    (book / "_toc.yml").write_text(
-        "format: jb-book\nroot: intro\nchapters:\n"
-        "  - file: lectures/warmup_cyclical\n  - file: lectures/lr_range_test\n"
-        "  - file: lectures/homework_one_cycle\n"
-    )
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(book), "-W", "-n",
-         "--keep-going"],
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    out = book / "_build" / "html"
-    page = (out / "lectures" / "homework_one_cycle.html").read_text()
-    assert "one_cycle_student.ipynb" in page, "the page must link the notebook for download"
-    assert "raise NotImplementedError()" in html.unescape(re.sub(r"<[^>]+>", "", page))
-    downloads = list(out.rglob("one_cycle_student.ipynb"))
-    assert downloads, "the notebook must be in the built site"
-    hidden, solution = hidden_and_solution_lines()
-    secret = (hidden | solution) - notebook_lines(REPO / "lectures" / "one_cycle_student.ipynb")
-    for path in out.rglob("*"):
-        if path.is_file() and path.suffix in (".html", ".ipynb", ".md", ".txt", ".js"):
-            assert not secret & text_lines(path), path
 
 
 # -- grading ----------------------------------------------------------------------------------
@@ -354,16 +236,32 @@ def test_homework_page_builds_and_its_html_holds_no_secret(tmp_path: Path) -> No
 
 def test_every_submission_graded_in_one_run_except_the_link(course: Course) -> None:
     print({step: round(s) for step, s in course.seconds.items()})  # shown with -s
+    print(course.log["classgrade"][-600:])
     scores = course.scores()
     graded = {k for k, v in scores.items() if any(x is not None for x in v.values())}
-    assert graded == set(EXPECTED_PASS), course.log["autograde"][-3000:]
+    assert graded == set(EXPECTED_PASS), course.log["classgrade"][-3000:]
     # nbgrader registered the link's owner before refusing it, and gave no score
     assert not any(course.all_scores().get(SYMLINKED, {}).values())
-    # nbgrader reports the refused submission and exits non-zero, after grading the rest.
-    assert course.returncodes["autograde"] != 0
-    assert SYMLINKED in course.log["autograde"]
-    assert "is not a regular file" in course.log["autograde"]
-    assert not (course.root / "autograded" / SYMLINKED).exists()
+    # The refused and the unreadable submission are named at the end, after all the others
+    # were graded, and the command exits non-zero.
+    assert course.returncodes["classgrade"] == 1
+    summary = course.log["classgrade"].split("needs a look")[1]
+    assert SYMLINKED in summary and "is not a regular file" in summary
+    assert BROKEN in summary
+    assert (
+        f"graded {len(EXPECTED_PASS)} of {len(EXPECTED_PASS) + 2} submissions"
+        in (course.log["classgrade"])
+    )
+    for student in (SYMLINKED, BROKEN):
+        assert not (course.root / "autograded" / student).exists()
+
+
+def test_careless_metadata_is_graded_and_named(course: Course) -> None:
+    """A copied test cell or another schema version costs nothing, and is worth a look."""
+    worth_a_look = course.log["classgrade"].split("worth a look")[1].split("needs a look")[0]
+    assert "dup_cell" in worth_a_look and "one_cycle_linear" in worth_a_look
+    for kind in HONEST:
+        assert sum(course.scores()[kind].values()) == AUTOGRADED_TOTAL, kind
 
 
 @pytest.mark.parametrize("kind", sorted(EXPECTED_PASS))
@@ -387,6 +285,92 @@ def test_correct_earns_everything_stub_nothing_partial_some(course: Course) -> N
 def test_attack_earns_no_more_than_a_wrong_answer(course: Course, attack: str) -> None:
     total = {k: sum(v.values()) for k, v in course.scores().items()}
     assert total[attack] <= total["wrong"]
+
+
+def test_the_grader_writes_every_graded_cells_outputs(course: Course) -> None:
+    """First output: the grader's verdict; after it nothing nbgrader would score."""
+    scored = {"error", "execute_result"}
+    for kind in EXPECTED_PASS:
+        nb = course.autograded(kind)
+        for key in CELL_POINTS:
+            outputs = cell(nb, key).outputs
+            assert outputs, (kind, key)
+            first, rest = outputs[0], outputs[1:]
+            passed = key in EXPECTED_PASS[kind]
+            if passed:
+                assert first.output_type == "stream" and first.text.startswith("Grader:")
+            else:
+                assert first.output_type == "error" and first.ename == "GraderCheckFailed"
+            for o in rest:
+                assert o.output_type not in scored, (kind, key, o.output_type)
+                assert not (o.output_type == "stream" and o.name == "stderr"), (kind, key)
+
+
+def test_displayhook_result_is_only_evidence(course: Course) -> None:
+    graded = cell(course.autograded("displayhook"), "one_cycle_two_phase_cos")
+    assert graded.outputs[0].ename == "GraderCheckFailed"
+    assert any(o.get("data", {}).get("text/plain") == "'ok'" for o in graded.outputs[1:])
+    assert course.scores()["displayhook"] == course.scores()["wrong"]
+
+
+def test_torch_scheduler_in_a_thread_earns_nothing(course: Course) -> None:
+    nb = course.autograded("thread")
+    for key in ("one_cycle_two_phase_cos", "train_to_target"):
+        verdict = cell(nb, key).outputs[0]
+        assert "not use torch's OneCycleLR" in verdict.evalue, verdict
+
+
+def test_locked_metadata_does_not_switch_the_rules_off(course: Course) -> None:
+    nb = course.autograded("locked")
+    assert cell(nb, "one_cycle_solution").metadata.nbgrader["locked"] is False  # normalised
+    # (the hidden tests in the kernel catch this one as well; the grader's rule must too)
+    assert "not use torch's OneCycleLR" in grading_module("checks").rule_violation(nb)
+    assert sum(course.scores()["locked"].values()) == 0
+
+
+def test_honest_idioms_cost_nothing(course: Course) -> None:
+    nb = course.autograded("honest")
+    text = "\n".join(output_text(c) for c in nb.cells if c.cell_type == "code")
+    # the warning and the log line really were emitted, and cost nothing
+    assert "a friendly warning" in text and "a log line" in text
+    assert sum(course.scores()["honest"].values()) == AUTOGRADED_TOTAL
+
+
+def test_feedback_verdicts_are_the_graders(course: Course) -> None:
+    # (test_feedback_holds_no_hidden_test searches every feedback page for hidden lines)
+    # the display shown before the hidden tests kept its content in the graded notebook
+    nb = course.autograded("leak_display")
+    solution = cell(nb, "one_cycle_solution")
+    assert "shown before the tests" in json.dumps(solution.outputs)
+    assert "LEAK-DISPLAY" not in json.dumps(solution.outputs)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", (
+        course.root / "feedback/fake_grader_error/one_cycle/one_cycle.html"
+    ).read_text()))  # fmt: skip
+    assert "the tests in this cell failed: an exception" in text
+
+
+def test_plain_nbgrader_autograde_isolates_bad_submissions(course: Course) -> None:
+    """Without make grade: one broken file and odd metadata, the others still graded."""
+    release = nbformat.read(course.root / "release/one_cycle/one_cycle.ipynb", as_version=4)
+    odd = submission(release, "schema")
+    odd.cells.append(copy.deepcopy(odd.cells[-1]))  # and a duplicated cell
+    for student, text in (
+        ("zz_broken", "not a notebook"),
+        ("zz_odd", nbformat.writes(odd)),
+    ):
+        folder = course.root / "submitted" / student / "one_cycle"
+        folder.mkdir(parents=True)
+        (folder / "one_cycle.ipynb").write_text(text)
+    done = course.nbgrader(
+        "autograde", "one_cycle", "--student=zz_*",
+        f"--SandboxedExecute.timeout={CELL_TIMEOUT}", step="autograde-plain",
+    )  # fmt: skip
+    log = course.log["autograde-plain"]
+    assert done.returncode != 0
+    tail = log.split("There was an error processing assignment 'one_cycle'")[-1]
+    assert "zz_broken" in tail, log[-2000:]
+    assert "zz_odd" not in log.split("for student")[-1].split("\n")[0]
+    assert sum(course.all_scores()["zz_odd"].values()) == AUTOGRADED_TOTAL
 
 
 def test_torch_scheduler_earns_nothing(course: Course) -> None:
@@ -490,7 +474,7 @@ def test_feedback_reports_scores_and_reasons(course: Course) -> None:
 
 
 def test_export_lists_every_graded_student(course: Course) -> None:
-    assert course.returncodes["export"] == 0, course.log["export"]
+    assert (course.root / "grades.csv").is_file(), course.log["classgrade"][-2000:]
     with open(course.root / "grades.csv", newline="") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     assert set(rows) >= set(EXPECTED_PASS)
@@ -576,3 +560,97 @@ def test_cpu_and_memory_limits_hold(tmp_path: Path) -> None:
     assert "MemoryError" in output_text(nb.cells[1])
     assert "CPU-time limit (8 s)" in output_text(nb.cells[2])
     assert "NotRun" in output_text(nb.cells[3])
+
+
+def test_the_sandbox_holds_as_a_whole(tmp_path: Path) -> None:
+    """Limits of the whole sandbox, host knobs read-only, children that die with their cell,
+    display updates kept to their own cell, a wall-clock budget per notebook."""
+    from nbformat.v4 import new_code_cell, new_notebook
+    from traitlets.config import Config
+
+    sandbox = grading_module("sandbox")
+    limits = grading_module("limits")
+    cgroup, why_not = limits.make(64 * 1024**2, 16, 1)
+    if cgroup is None:
+        pytest.skip(f"no cgroups on this host: {why_not}")  # README: rlimits only
+    cgroup.remove()
+    config = Config()
+    config.SandboxKernelManager.sandbox_memory_bytes = 1024**3
+    config.SandboxKernelManager.max_pids = 64
+    config.SandboxKernelManager.cgroups = "required"
+    cells = [
+        "import os\nprint('threads', os.environ['OMP_NUM_THREADS'])\n"
+        "try:\n    open('/proc/sys/vm/swappiness', 'w').write('60')\n"
+        "    print('sysctl WRITTEN')\n"
+        "except OSError as exc:\n    print('sysctl', type(exc).__name__)",
+        # three children of 400 MB each: together over the 1 GB of the whole sandbox
+        "import os, time\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        b = bytearray(400 * 1024**2)\n        b[::4096] = b'x' * len(b[::4096])\n"
+        "        time.sleep(2)\n        os._exit(0)\n    kids.append(pid)\n"
+        "print('children', sorted(os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in kids))",
+        "import threading, time\nn = 0\ntry:\n    for _ in range(200):\n"
+        "        threading.Thread(target=time.sleep, args=(3,), daemon=True).start()\n"
+        "        n += 1\nexcept RuntimeError:\n    pass\n"
+        "print('threads started', n)\ntime.sleep(4)",
+        # a child that burns CPU, and a cell that outlives its timeout
+        "import os, time\nhog = os.fork()\nif hog == 0:\n    while True:\n        pass\n"
+        "time.sleep(60)",
+        "print('hog', os.waitstatus_to_exitcode(os.waitpid(hog, 0)[1]))",
+        "from IPython.display import display\nh = display('before', display_id=True)",
+        "h.update('rewritten later')\nfor _ in range(50):\n    h.update('x' * 100_000)",
+        *["import time\ntime.sleep(4)"] * 12,
+    ]
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+    executor = sandbox.SandboxedExecute(config=config, timeout=15, notebook_seconds=60)
+    start = time.monotonic()
+    nb, _ = executor.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    elapsed = time.monotonic() - start
+    out = [output_text(c) for c in nb.cells]
+    assert "threads 1" in out[0] and "sysctl OSError" in out[0], out[0]
+    assert "children [-9, 0, 0]" in out[1], out[1]  # one killed: memory of the whole sandbox
+    started = int(re.search(r"threads started (\d+)", out[2]).group(1))
+    assert 0 < started < 64, out[2]
+    assert "KeyboardInterrupt" in out[3]
+    assert "hog -9" in out[4], out[4]  # killed when its cell timed out
+    assert "before" in json.dumps(nb.cells[5].outputs)  # the later update did not reach it
+    assert "rewritten" not in json.dumps(nb.cells[5].outputs)
+    assert len(json.dumps(nb.cells[6].outputs)) < 1_100_000
+    assert "wall-clock budget of 60 s" in out[-1]
+    assert elapsed < 60 + 60, elapsed
+
+
+def test_an_autograded_cell_without_a_trusted_check_stops_grading(tmp_path: Path) -> None:
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    sandbox = grading_module("sandbox")
+    graded = new_code_cell("assert True")
+    graded.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "new_test",
+                                   "points": 1, "locked": True}  # fmt: skip
+    executor = sandbox.SandboxedExecute(trusted_checks={"other": "x:y"})
+    with pytest.raises(sandbox.GradingMisconfigured, match="new_test"):
+        executor.preprocess(new_notebook(cells=[graded]), {"metadata": {"path": str(tmp_path)}})
+
+
+def test_cell_cap(tmp_path: Path) -> None:
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    sandbox = grading_module("sandbox")
+    nb = new_notebook(cells=[new_code_cell(f"x = {i}") for i in range(6)])
+    nb, _ = sandbox.SandboxedExecute(max_cells=4).preprocess(
+        nb, {"metadata": {"path": str(tmp_path)}}
+    )
+    assert [bool(c.outputs) for c in nb.cells] == [False] * 4 + [True] * 2
+    assert "more than 4 code cells" in output_text(nb.cells[5])
+
+
+def test_name_rules_match_real_uses_only() -> None:
+    checks = grading_module("checks")
+    honest = (
+        "model.eval()\noptimizer.eval()\npattern = re.compile('a')\n"
+        "# torch.compile(model)\nclass A:\n    def eval(self): pass\n"
+        "text = 'eval(compile) OneCycleLR'\n"
+    )
+    assert not checks.bare_names_in(honest) & checks.BARE_TAMPERING_NAMES
+    assert checks.bare_names_in("eval('1')") & checks.BARE_TAMPERING_NAMES
+    assert checks.bare_names_in("f = compile") & checks.BARE_TAMPERING_NAMES
+    assert not checks.names_in(honest) & checks.TORCH_SCHEDULER_NAMES

@@ -48,8 +48,7 @@ TAMPERING_NAMES = frozenset(
         "f_back", "f_globals", "f_locals", "f_code", "gi_frame", "tb_frame", "co_consts",
         "__import__", "importlib", "builtins", "__builtins__",
         "get_ipython", "input_transformers_cleanup", "input_transformers_post",
-        "ast_transformers", "set_custom_exc", "ctypes", "addaudithook", "displayhook",
-        "excepthook",
+        "ast_transformers", "set_custom_exc", "ctypes", "addaudithook",
     }
 )  # fmt: skip
 # Builtins that run code from text: forbidden as the builtins only (a bare name), so that

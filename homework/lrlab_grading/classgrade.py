@@ -29,6 +29,7 @@ import concurrent.futures as futures
 import fcntl
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import time
@@ -125,13 +126,22 @@ def _run(step: str, assignment: str, student: str) -> dict[str, Any]:
     return result
 
 
+EXCEPTION_LINE = re.compile(
+    r"^(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception|Submission|Unavailable|"
+    r"Misconfigured|Interrupt)\b:?"
+)
+
+
 def first_error_line(result: dict[str, Any]) -> str:
-    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
-    for marker in ("UnsafeSubmission", "BadSubmission", "NotJSONError", "Error:", "error"):
-        for line in text.splitlines():
-            if marker in line and "Traceback" not in line:
-                return line.strip()[:300]
-    return text.strip().splitlines()[-1][:300] if text.strip() else "unknown error"
+    """The exception that stopped this submission, as ``Class: message`` (last one raised)."""
+    text = (result.get("log") or "") + "\n" + (result.get("error") or "")
+    lines = [line.strip() for line in text.splitlines()]
+    found = [
+        line for line in lines if EXCEPTION_LINE.match(line) and "NbGraderException" not in line
+    ]
+    if found:
+        return found[-1][:300]
+    return next((line[:300] for line in reversed(lines) if line), "unknown error")
 
 
 def class_tasks(course: Path, assignments: list[str]) -> list[tuple[str, str]]:
