@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
 
 import pytest
 
@@ -25,8 +26,28 @@ MODULES = [
 ]
 
 
+class _Finder(doctest.DocTestFinder):
+    """Also finds the examples of functions wrapped by ``validate_params`` (the wrapper's
+    globals are lrlab._validate's, which doctest would take for another module's)."""
+
+    def _from_module(self, module, object):
+        return super()._from_module(module, inspect.unwrap(object))
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_doctests(name: str) -> None:
     module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for test in _Finder().find(module, name):
+        runner.run(test)
+    result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name}"
+
+
+def test_every_schedule_factory_has_an_example():
+    from lrlab.schedules import formulas
+
+    finder = _Finder()
+    for factory in formulas.__all__:
+        tests = finder.find(getattr(formulas, factory), factory, module=formulas)
+        assert any(t.examples for t in tests), f"{factory} has no doctest example"

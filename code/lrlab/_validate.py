@@ -1,30 +1,53 @@
-"""Argument checks shared by the constructors in :mod:`lrlab`.
+"""One way to check arguments in :mod:`lrlab`: constraints declared as data, one validator.
 
-Every public factory and class in the package validates its arguments when it is built, so
-a typo fails at the line that made it, not hundreds of steps later as a NaN. Each check
-raises :class:`InvalidArgumentError` with a message that names the argument, the allowed
-range and the value received, e.g. ``lr must be a finite number >= 0, got -0.1``.
+Every public factory and class validates its arguments when it is built, so a typo fails at
+the line that made it, not hundreds of steps later as a NaN. Constraints are values, in the
+manner of scikit-learn's parameter validation::
 
-This module is plumbing that no lecture teaches; the schedules of ``lectures/decay_schedules``
-and the following lectures rely on it.
+    Interval(Real, 0, None, closed="left")       # a finite number >= 0 (bools and NaN are not)
+    Interval(Integral, 1, None, closed="left")   # an int >= 1 (floats are not)
+    Options({"min", "max"})                      # one of these strings
+    IncreasingInts(low=0)                        # strictly increasing ints >= 0
+
+:func:`validate_params` declares them on a function; :func:`check` applies one. Every
+failure raises :class:`InvalidArgumentError` (a ``ValueError``) with one message format,
+naming the function, the argument, what is allowed and the value::
+
+    The 'lr' parameter of cosine_annealing must be a finite number in the range [0, inf).
+    Got -0.1 instead.
+
+The declarations are also what ``tests/test_validation.py`` draws its bad arguments from.
+This module is plumbing that no lecture teaches.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import math
-import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any, TypeVar
 
 __all__ = [
+    "Boolean",
+    "IncreasingInts",
+    "Interval",
     "InvalidArgumentError",
+    "Options",
+    "check",
     "check_choice",
     "check_increasing_ints",
     "check_int",
     "check_lr",
     "check_optimizer_lr",
     "check_real",
+    "validate_params",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class InvalidArgumentError(ValueError, TypeError):
@@ -36,13 +59,203 @@ class InvalidArgumentError(ValueError, TypeError):
     """
 
 
-def _is_real(value: object) -> bool:
-    # bool is an int subclass, but `lr=True` is always a mistake.
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+@dataclass(frozen=True)
+class Interval:
+    """Numbers of one ``type`` (``Real`` or ``Integral``) between ``left`` and ``right``.
+
+    ``None`` leaves a side open; ``closed`` is ``"left"``, ``"right"``, ``"both"`` or
+    ``"neither"``. Bools are never numbers here, and a ``Real`` must be finite.
+    """
+
+    type: type
+    left: float | None
+    right: float | None
+    closed: str = "both"
+
+    def accepts(self, value: object) -> bool:
+        if isinstance(value, bool) or not isinstance(value, self.type):
+            return False
+        x = float(value)  # type: ignore[arg-type]
+        if not math.isfinite(x):
+            return False
+        if self.left is not None:
+            if x < self.left or (x == self.left and self.closed in ("right", "neither")):
+                return False
+        if self.right is not None:
+            if x > self.right or (x == self.right and self.closed in ("left", "neither")):
+                return False
+        return True
+
+    def convert(self, value: Any) -> Any:
+        return int(value) if self.type is Integral else float(value)
+
+    def __str__(self) -> str:
+        kind = "an int" if self.type is Integral else "a finite number"
+        if self.left is None and self.right is None:
+            return kind
+        lo = "-inf" if self.left is None else f"{self.left:g}"
+        hi = "inf" if self.right is None else f"{self.right:g}"
+        opening = "[" if self.left is not None and self.closed in ("left", "both") else "("
+        closing = "]" if self.right is not None and self.closed in ("right", "both") else ")"
+        return f"{kind} in the range {opening}{lo}, {hi}{closing}"
+
+    def invalid_examples(self) -> list[object]:
+        """Values this constraint rejects: just past each bound, NaN, inf, a bool, a str."""
+        bad: list[object] = [True, "1", math.nan, math.inf]
+        step = 1 if self.type is Integral else 1e-3
+        if self.left is not None:
+            bad.append(self.left - step)
+            if self.closed in ("right", "neither"):
+                bad.append(self.left)
+        if self.right is not None:
+            bad.append(self.right + step)
+            if self.closed in ("left", "neither"):
+                bad.append(self.right)
+        if self.type is Integral:
+            bad.append(float(self.valid_example()) + 0.5)
+        return [
+            self.convert(v)
+            if isinstance(v, float) and self.type is Integral and v.is_integer()
+            else v
+            for v in bad
+        ]
+
+    def valid_example(self) -> float | int:
+        lo = self.left if self.left is not None else (self.right - 1 if self.right else 0)
+        hi = self.right if self.right is not None else lo + 2
+        middle = (lo + hi) / 2
+        return round(middle) if self.type is Integral else middle
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+@dataclass(frozen=True)
+class Options:
+    """One of a fixed set of strings."""
+
+    options: frozenset[str]
+
+    def __init__(self, options: Iterable[str]) -> None:
+        object.__setattr__(self, "options", frozenset(options))
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, str) and value in self.options
+
+    def convert(self, value: Any) -> Any:
+        return value
+
+    def __str__(self) -> str:
+        return "a str among {" + ", ".join(repr(o) for o in sorted(self.options)) + "}"
+
+    def invalid_examples(self) -> list[object]:
+        return ["not-an-option", 1, None]
+
+    def valid_example(self) -> str:
+        return sorted(self.options)[0]
+
+
+@dataclass(frozen=True)
+class IncreasingInts:
+    """A sequence of strictly increasing ints, each ``>= low`` (empty allowed)."""
+
+    low: int = 0
+
+    def accepts(self, value: object) -> bool:
+        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+            return False
+        if not all(isinstance(v, Integral) and not isinstance(v, bool) for v in value):
+            return False
+        ints = [int(v) for v in value]  # type: ignore[call-overload]
+        return all(v >= self.low for v in ints) and all(b > a for a, b in itertools.pairwise(ints))
+
+    def convert(self, value: Any) -> Any:
+        return tuple(int(v) for v in value)
+
+    def __str__(self) -> str:
+        return f"a sequence of strictly increasing ints >= {self.low}"
+
+    def invalid_examples(self) -> list[object]:
+        return [
+            [self.low + 2, self.low + 1],
+            [self.low + 1, self.low + 1],
+            [self.low - 1],
+            5,
+            [1.5],
+            [True],
+        ]
+
+    def valid_example(self) -> tuple[int, ...]:
+        return (self.low + 1, self.low + 2)
+
+
+@dataclass(frozen=True)
+class Boolean:
+    """``True`` or ``False`` (not 0, 1 or a string)."""
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+    def convert(self, value: Any) -> Any:
+        return bool(value)
+
+    def __str__(self) -> str:
+        return "a bool"
+
+    def invalid_examples(self) -> list[object]:
+        return ["yes", None]
+
+    def valid_example(self) -> bool:
+        return False
+
+
+Constraint = Interval | Options | IncreasingInts | Boolean
+
+
+def check(func: str, name: str, value: Any, constraint: Constraint | list[Any]) -> Any:
+    """``value`` converted by the first constraint that accepts it, else the package's error.
+
+    A list of constraints accepts what any of them accepts; ``None`` in the list accepts
+    ``None``.
+    """
+    options = constraint if isinstance(constraint, list) else [constraint]
+    for c in options:
+        if c is None:
+            if value is None:
+                return None
+        elif c.accepts(value):
+            return c.convert(value)
+    allowed = " or ".join("None" if c is None else str(c) for c in options)
+    where = f" of {func}" if func else ""
+    raise InvalidArgumentError(
+        f"The {name!r} parameter{where} must be {allowed}. Got {value!r} instead."
+    )
+
+
+def validate_params(**constraints: Constraint | list[Any]) -> Callable[[F], F]:
+    """Declare a function's argument constraints; its arguments are checked (and converted:
+    ints to float for a ``Real`` interval, sequences to tuples) before its body runs.
+
+    The declaration stays readable on the function as ``fn.constraints``.
+    """
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+        func = fn.__qualname__.removesuffix(".__init__")  # a class is named by its class
+
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, constraint in constraints.items():
+                bound.arguments[name] = check(func, name, bound.arguments[name], constraint)
+            return fn(*bound.args, **bound.kwargs)
+
+        checked.constraints = dict(constraints)  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+# The functions below apply one constraint each, for code that checks as it goes; they give
+# the same message as validate_params.
 
 
 def check_real(
@@ -53,36 +266,24 @@ def check_real(
     high: float | None = None,
     low_inclusive: bool = True,
     high_inclusive: bool = True,
+    func: str = "",
 ) -> float:
-    """Return ``value`` as a float if it is a finite real number in the given range.
-
-    ``low``/``high`` of ``None`` leave that side open. The message spells the range out,
-    e.g. ``gamma must be a finite number > 0, got 0.0``.
-    """
-    parts = []
-    if low is not None:
-        parts.append(f"{'>=' if low_inclusive else '>'} {low:g}")
-    if high is not None:
-        parts.append(f"{'<=' if high_inclusive else '<'} {high:g}")
-    allowed = "a finite number" + (" " + " and ".join(parts) if parts else "")
-    if not _is_real(value):
-        raise InvalidArgumentError(f"{name} must be {allowed}, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise InvalidArgumentError(f"{name} must be {allowed}, got {value!r}")
-    if low is not None and (x < low or (x == low and not low_inclusive)):
-        raise InvalidArgumentError(f"{name} must be {allowed}, got {value!r}")
-    if high is not None and (x > high or (x == high and not high_inclusive)):
-        raise InvalidArgumentError(f"{name} must be {allowed}, got {value!r}")
-    return x
+    """Return ``value`` as a float if it is a finite real number in the given range."""
+    closed = {
+        (True, True): "both",
+        (True, False): "left",
+        (False, True): "right",
+        (False, False): "neither",
+    }[(low_inclusive, high_inclusive)]
+    return check(func, name, value, Interval(Real, low, high, closed))
 
 
-def check_lr(name: str, value: object) -> float:
+def check_lr(name: str, value: object, *, func: str = "") -> float:
     """A learning rate: a finite number >= 0 (zero is allowed, e.g. as a floor)."""
-    return check_real(name, value, low=0.0)
+    return check_real(name, value, low=0.0, func=func)
 
 
-def check_optimizer_lr(name: str, value: object) -> object:
+def check_optimizer_lr(name: str, value: object, *, func: str = "") -> object:
     """An optimizer's learning rate: a number >= 0, or, as torch allows, a one-element tensor
     holding one (of shape ``()``, ``[1]`` or ``[1, 1]``; schedulers may update it in place).
 
@@ -92,45 +293,26 @@ def check_optimizer_lr(name: str, value: object) -> object:
         if value.numel() != 1:  # type: ignore[attr-defined]
             shape = tuple(value.shape)  # type: ignore[attr-defined]
             raise InvalidArgumentError(
-                f"{name} must be a number or a one-element tensor, got a tensor of shape {shape}"
+                f"The {name!r} parameter must be a number or a one-element tensor. "
+                f"Got a tensor of shape {shape} instead."
             )
-        check_lr(name, float(value.item()))  # type: ignore[attr-defined]
+        check_lr(name, float(value.item()), func=func)  # type: ignore[attr-defined]
         return value
-    return check_lr(name, value)
+    return check_lr(name, value, func=func)
 
 
-def check_int(name: str, value: object, *, low: int = 0) -> int:
+def check_int(name: str, value: object, *, low: int = 0, func: str = "") -> int:
     """Return ``value`` as an int if it is an integer >= ``low`` (floats are refused)."""
-    if not _is_int(value) or int(value) < low:
-        raise InvalidArgumentError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return check(func, name, value, Interval(Integral, low, None, "left"))
 
 
-def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+def check_choice(name: str, value: object, choices: Sequence[str], *, func: str = "") -> str:
     """Return ``value`` if it is one of ``choices``."""
-    if not isinstance(value, str) or value not in choices:
-        allowed = ", ".join(repr(c) for c in choices)
-        raise InvalidArgumentError(f"{name} must be one of {allowed}, got {value!r}")
-    return value
+    return check(func, name, value, Options(choices))
 
 
-def check_increasing_ints(name: str, values: Iterable[object], *, low: int = 0) -> tuple[int, ...]:
+def check_increasing_ints(
+    name: str, values: Iterable[object], *, low: int = 0, func: str = ""
+) -> tuple[int, ...]:
     """Return ``values`` as a tuple of ints, strictly increasing and each >= ``low``."""
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise InvalidArgumentError(
-            f"{name} must be a sequence of strictly increasing integers >= {low}, got {values!r}"
-        )
-    items = list(values)
-    for v in items:
-        if not _is_int(v) or int(v) < low:
-            raise InvalidArgumentError(
-                f"{name} must be a sequence of strictly increasing integers >= {low}, "
-                f"got {items!r} (bad entry {v!r})"
-            )
-    ints = tuple(int(v) for v in items)
-    for a, b in itertools.pairwise(ints):
-        if b <= a:
-            raise InvalidArgumentError(
-                f"{name} must be strictly increasing, got {list(ints)!r} ({b} follows {a})"
-            )
-    return ints
+    return check(func, name, values, IncreasingInts(low))

@@ -184,13 +184,16 @@ def formula_of(name: str, schedule: object) -> Formula:
             return lambda t: schedule._formula(t.astype(np.int64))
         return schedule._formula
     if not callable(schedule):
-        raise InvalidArgumentError(f"{name} must be a Schedule or a callable, got {schedule!r}")
+        raise InvalidArgumentError(
+            f"The {name!r} parameter must be a Schedule or a callable. Got {schedule!r} instead."
+        )
     first = float(
         np.asarray(schedule(np.zeros(1, dtype=np.int64)), dtype=np.float64).reshape(-1)[0]
     )
     if not np.isfinite(first) or first < 0:
         raise InvalidArgumentError(
-            f"{name} must return finite learning rates >= 0, returned {first!r} at step 0"
+            f"The {name!r} parameter must return finite learning rates >= 0. "
+            f"Got {first!r} at step 0 instead."
         )
     return lambda t: np.asarray(schedule(t.astype(np.int64)), dtype=np.float64)
 

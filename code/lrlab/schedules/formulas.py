@@ -30,17 +30,20 @@ restarts), ``lectures/warmup_cyclical`` (warmup, join, cyclic), ``lectures/custo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from lrlab._validate import (
+    Boolean,
+    IncreasingInts,
+    Interval,
     InvalidArgumentError,
-    check_choice,
-    check_increasing_ints,
-    check_int,
+    Options,
+    check,
     check_lr,
-    check_real,
+    validate_params,
 )
 from lrlab.schedules.core import Schedule, formula_of, piecewise, schedule_from
 
@@ -64,10 +67,20 @@ __all__ = [
 
 _INT64_MAX = int(np.iinfo(np.int64).max)
 
+# The argument constraints the factories declare (see lrlab._validate). Bools and NaN are
+# never numbers, and a rate is finite.
+LR = Interval(Real, 0, None, closed="left")  # a learning rate or a floor: >= 0
+POSITIVE = Interval(Real, 0, None, closed="neither")
+STEPS = Interval(Integral, 1, None, closed="left")  # a length in steps: an int >= 1
+COUNT = Interval(Integral, 0, None, closed="left")  # a number of steps that may be 0
+FRACTION = Interval(Real, 0, 1, closed="both")
+MILESTONES = IncreasingInts(low=0)
+
 
 # --------------------------------------------------------------------------- decays
 
 
+@validate_params(lr=LR)
 def constant(lr: float) -> Schedule:
     r"""A constant learning rate: :math:`\alpha_t = \alpha_0`.
 
@@ -80,7 +93,6 @@ def constant(lr: float) -> Schedule:
     >>> constant(0.1)(500)
     0.1
     """
-    lr = check_lr("lr", lr)
 
     def formula(t):
         return np.full_like(t, lr)
@@ -88,6 +100,7 @@ def constant(lr: float) -> Schedule:
     return schedule_from(formula, "constant", lr=lr)
 
 
+@validate_params(lr=LR, step_size=STEPS, gamma=POSITIVE)
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     r"""Step decay: multiply by :math:`\gamma` every :math:`s` steps.
 
@@ -106,9 +119,7 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     >>> step_decay(1.0, step_size=10, gamma=0.5)(np.array([0, 9, 10, 25]))
     array([1.  , 1.  , 0.5 , 0.25])
     """
-    lr = check_lr("lr", lr)
-    s = check_int("step_size", step_size, low=1)
-    gamma = check_real("gamma", gamma, low=0.0, low_inclusive=False)
+    s = step_size
 
     def formula(t):
         return lr * gamma ** np.floor(t / s)
@@ -116,6 +127,7 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     return schedule_from(formula, "step_decay", lr=lr, step_size=s, gamma=gamma)
 
 
+@validate_params(lr=LR, milestones=MILESTONES, gamma=POSITIVE)
 def multistep_decay(lr: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
     r"""Multiply by :math:`\gamma` at each milestone step.
 
@@ -131,9 +143,7 @@ def multistep_decay(lr: float, milestones: Sequence[int], gamma: float = 0.1) ->
     >>> multistep_decay(1.0, [3, 5], gamma=0.1)(np.arange(7))
     array([1.  , 1.  , 1.  , 0.1 , 0.1 , 0.01, 0.01])
     """
-    lr = check_lr("lr", lr)
-    ms = check_increasing_ints("milestones", milestones, low=0)
-    gamma = check_real("gamma", gamma, low=0.0, low_inclusive=False)
+    ms = milestones
     m = np.array(ms, dtype=np.float64)
 
     def formula(t):
@@ -143,6 +153,7 @@ def multistep_decay(lr: float, milestones: Sequence[int], gamma: float = 0.1) ->
     return schedule_from(formula, "multistep_decay", lr=lr, milestones=ms, gamma=gamma)
 
 
+@validate_params(lr=LR, gamma=POSITIVE, decay_steps=POSITIVE, staircase=Boolean())
 def exponential_decay(
     lr: float, gamma: float, decay_steps: float = 1, staircase: bool = False
 ) -> Schedule:
@@ -165,9 +176,7 @@ def exponential_decay(
     >>> exponential_decay(1.0, gamma=0.5, decay_steps=2)(np.array([0, 1, 2, 4]))
     array([1.        , 0.70710678, 0.5       , 0.25      ])
     """
-    lr = check_lr("lr", lr)
-    gamma = check_real("gamma", gamma, low=0.0, low_inclusive=False)
-    s = check_real("decay_steps", decay_steps, low=0.0, low_inclusive=False)
+    s = decay_steps
     staircase = bool(staircase)
 
     def formula(t):
@@ -178,6 +187,7 @@ def exponential_decay(
     )
 
 
+@validate_params(lr=LR, s=POSITIVE, c=LR)
 def power_decay(lr: float, s: float, c: float = 1.0) -> Schedule:
     r"""Power scheduling: the rate falls like a power of :math:`t`.
 
@@ -194,9 +204,6 @@ def power_decay(lr: float, s: float, c: float = 1.0) -> Schedule:
     >>> power_decay(1.0, s=10, c=1.0)(np.array([0, 10, 30]))
     array([1.  , 0.5 , 0.25])
     """
-    lr = check_lr("lr", lr)
-    s = check_real("s", s, low=0.0, low_inclusive=False)
-    c = check_real("c", c, low=0.0)
 
     def formula(t):
         return lr / (1 + t / s) ** c
@@ -204,6 +211,7 @@ def power_decay(lr: float, s: float, c: float = 1.0) -> Schedule:
     return schedule_from(formula, "power_decay", lr=lr, s=s, c=c)
 
 
+@validate_params(lr=LR, decay_rate=LR, decay_steps=POSITIVE, staircase=Boolean())
 def inverse_time_decay(
     lr: float, decay_rate: float, decay_steps: float = 1, staircase: bool = False
 ) -> Schedule:
@@ -224,9 +232,8 @@ def inverse_time_decay(
     >>> inverse_time_decay(1.0, decay_rate=1.0, decay_steps=10)(np.array([0, 10, 30]))
     array([1.  , 0.5 , 0.25])
     """
-    lr = check_lr("lr", lr)
-    d = check_real("decay_rate", decay_rate, low=0.0)
-    s = check_real("decay_steps", decay_steps, low=0.0, low_inclusive=False)
+    d = decay_rate
+    s = decay_steps
     staircase = bool(staircase)
 
     def formula(t):
@@ -237,6 +244,7 @@ def inverse_time_decay(
     )
 
 
+@validate_params(lr=LR, total_steps=STEPS, power=LR, end_lr=LR)
 def polynomial_decay(
     lr: float, total_steps: int, power: float = 1.0, end_lr: float = 0.0
 ) -> Schedule:
@@ -256,10 +264,9 @@ def polynomial_decay(
     >>> polynomial_decay(1.0, total_steps=4, power=2.0)(np.arange(6))
     array([1.    , 0.5625, 0.25  , 0.0625, 0.    , 0.    ])
     """
-    lr = check_lr("lr", lr)
-    T = check_int("total_steps", total_steps, low=1)
-    p = check_real("power", power, low=0.0)
-    end_lr = check_real("end_lr", end_lr, low=0.0, high=lr)
+    T = total_steps
+    p = power
+    check("polynomial_decay", "end_lr", end_lr, Interval(Real, 0, lr))  # a floor, not above lr
 
     def formula(t):
         return end_lr + (lr - end_lr) * (1 - np.minimum(t, T) / T) ** p
@@ -267,6 +274,7 @@ def polynomial_decay(
     return schedule_from(formula, "polynomial_decay", lr=lr, total_steps=T, power=p, end_lr=end_lr)
 
 
+@validate_params(lr=LR, start_factor=LR, end_factor=LR, total_steps=STEPS)
 def linear(lr: float, start_factor: float, end_factor: float, total_steps: int) -> Schedule:
     r"""Linear interpolation of the factor on :math:`\alpha_0` over :math:`T` steps, then flat.
 
@@ -286,10 +294,9 @@ def linear(lr: float, start_factor: float, end_factor: float, total_steps: int) 
     >>> linear(1.0, start_factor=0.0, end_factor=1.0, total_steps=4)(np.arange(6))
     array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
     """
-    lr = check_lr("lr", lr)
-    f_start = check_real("start_factor", start_factor, low=0.0)
-    f_end = check_real("end_factor", end_factor, low=0.0)
-    T = check_int("total_steps", total_steps, low=1)
+    f_start = start_factor
+    f_end = end_factor
+    T = total_steps
 
     def formula(t):
         q = np.minimum(t, T) / T
@@ -303,6 +310,7 @@ def linear(lr: float, start_factor: float, end_factor: float, total_steps: int) 
 # --------------------------------------------------------------------------- cosines
 
 
+@validate_params(lr=LR, total_steps=STEPS, min_lr=LR)
 def cosine_annealing(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedule:
     r"""Cosine annealing from :math:`\alpha_0` to :math:`\alpha_{\min}` over :math:`T` steps.
 
@@ -322,9 +330,8 @@ def cosine_annealing(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedu
     >>> cosine_annealing(1.0, total_steps=4)(np.arange(6)).round(4)
     array([1.    , 0.8536, 0.5   , 0.1464, 0.    , 0.    ])
     """
-    lr = check_lr("lr", lr)
-    T = check_int("total_steps", total_steps, low=1)
-    min_lr = check_real("min_lr", min_lr, low=0.0, high=lr)
+    T = total_steps
+    check("cosine_annealing", "min_lr", min_lr, Interval(Real, 0, lr))  # a floor, not above lr
 
     def formula(t):
         return min_lr + (lr - min_lr) / 2 * (1 + np.cos(np.pi * np.minimum(t, T) / T))
@@ -332,6 +339,7 @@ def cosine_annealing(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedu
     return schedule_from(formula, "cosine_annealing", lr=lr, total_steps=T, min_lr=min_lr)
 
 
+@validate_params(lr=LR, first_cycle_steps=STEPS, cycle_mult=STEPS, min_lr=LR)
 def cosine_warm_restarts(
     lr: float, first_cycle_steps: int, cycle_mult: int = 1, min_lr: float = 0.0
 ) -> Schedule:
@@ -358,10 +366,9 @@ def cosine_warm_restarts(
     >>> cosine_warm_restarts(1.0, first_cycle_steps=2, cycle_mult=2)(np.arange(7)).round(3)
     array([1.   , 0.5  , 1.   , 0.854, 0.5  , 0.146, 1.   ])
     """
-    lr = check_lr("lr", lr)
-    T_0 = check_int("first_cycle_steps", first_cycle_steps, low=1)
-    T_mult = check_int("cycle_mult", cycle_mult, low=1)
-    min_lr = check_real("min_lr", min_lr, low=0.0, high=lr)
+    T_0 = first_cycle_steps
+    T_mult = cycle_mult
+    check("cosine_warm_restarts", "min_lr", min_lr, Interval(Real, 0, lr))  # a floor, not above lr
     # Cycle i starts at t_i = T_0 (1 + T_mult + ... + T_mult^(i-1)) and lasts T_i steps.
     # At most ~63 starts fit below 2**63; listed exactly with Python ints, and each step's
     # cycle is found by integer search (a floating-point logarithm, as torch's step(epoch)
@@ -395,6 +402,14 @@ def cosine_warm_restarts(
 # --------------------------------------------------------------------------- cyclical
 
 
+@validate_params(
+    base_lr=LR,
+    max_lr=LR,
+    step_size_up=STEPS,
+    step_size_down=[STEPS, None],
+    mode=Options({"triangular", "triangular2", "exp_range"}),
+    gamma=POSITIVE,
+)
 def cyclic(
     base_lr: float,
     max_lr: float,
@@ -426,14 +441,9 @@ def cyclic(
     >>> cyclic(0.1, 1.0, step_size_up=2, mode="triangular2")(np.arange(9))
     array([0.1  , 0.55 , 1.   , 0.55 , 0.1  , 0.325, 0.55 , 0.325, 0.1  ])
     """
-    base_lr = check_lr("base_lr", base_lr)
-    max_lr = check_lr("max_lr", max_lr)
-    if max_lr < base_lr:
-        raise InvalidArgumentError(f"max_lr must be >= base_lr ({base_lr!r}), got {max_lr!r}")
-    u = check_int("step_size_up", step_size_up, low=1)
-    d = check_int("step_size_down", u if step_size_down is None else step_size_down, low=1)
-    mode = check_choice("mode", mode, ("triangular", "triangular2", "exp_range"))
-    gamma = check_real("gamma", gamma, low=0.0, low_inclusive=False)
+    check("cyclic", "max_lr", max_lr, Interval(Real, base_lr, None, closed="left"))
+    u = step_size_up
+    d = u if step_size_down is None else step_size_down
 
     def formula(t):
         k = np.floor(t / (u + d))  # cycles done
@@ -462,6 +472,7 @@ def cyclic(
 # --------------------------------------------------------------------------- piecewise
 
 
+@validate_params(boundaries=MILESTONES)
 def piecewise_constant(boundaries: Sequence[int], values: Sequence[float]) -> Schedule:
     r"""A step function given by its values between boundaries (Keras semantics).
 
@@ -481,14 +492,17 @@ def piecewise_constant(boundaries: Sequence[int], values: Sequence[float]) -> Sc
     >>> piecewise_constant([2, 4], [1.0, 0.5, 0.1])(np.arange(6))
     array([1. , 1. , 1. , 0.5, 0.5, 0.1])
     """
-    b = check_increasing_ints("boundaries", boundaries, low=0)
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise InvalidArgumentError(f"values must be a sequence of learning rates, got {values!r}")
-    if len(values) != len(b) + 1:
+    b = boundaries
+    if (
+        isinstance(values, str | bytes)
+        or not isinstance(values, Sequence)
+        or len(values) != len(b) + 1
+    ):
         raise InvalidArgumentError(
-            f"values must have len(boundaries) + 1 = {len(b) + 1} entries, got {len(values)}"
+            "The 'values' parameter of piecewise_constant must be a sequence of "
+            f"len(boundaries) + 1 = {len(b) + 1} learning rates. Got {values!r} instead."
         )
-    v = tuple(check_lr(f"values[{i}]", x) for i, x in enumerate(values))
+    v = tuple(check_lr(f"values[{i}]", x, func="piecewise_constant") for i, x in enumerate(values))
     b_array, v_array = np.array(b, dtype=np.float64), np.array(v, dtype=np.float64)
 
     def formula(t):
@@ -497,6 +511,7 @@ def piecewise_constant(boundaries: Sequence[int], values: Sequence[float]) -> Sc
     return schedule_from(formula, "piecewise_constant", boundaries=b, values=v)
 
 
+@validate_params(boundaries=MILESTONES)
 def join(
     schedules: Sequence[Schedule | Callable[[np.ndarray], Any]], boundaries: Sequence[int]
 ) -> Schedule:
@@ -520,13 +535,15 @@ def join(
     """
     if isinstance(schedules, Schedule) or not isinstance(schedules, Sequence) or not schedules:
         raise InvalidArgumentError(
-            f"schedules must be a non-empty sequence of schedules, got {schedules!r}"
+            "The 'schedules' parameter of join must be a non-empty sequence of schedules. "
+            f"Got {schedules!r} instead."
         )
     betas = [formula_of(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
-    b = check_increasing_ints("boundaries", boundaries, low=0)
+    b = boundaries
     if len(b) != len(betas) - 1:
         raise InvalidArgumentError(
-            f"boundaries must have len(schedules) - 1 = {len(betas) - 1} entries, got {len(b)}"
+            "The 'boundaries' parameter of join must have len(schedules) - 1 = "
+            f"{len(betas) - 1} entries. Got {list(b)!r} instead."
         )
     b_array = np.array(b, dtype=np.float64)
 
@@ -536,6 +553,7 @@ def join(
     return schedule_from(formula, "join", schedules=tuple(schedules), boundaries=b)
 
 
+@validate_params(warmup_steps=COUNT, start_factor=FRACTION)
 def warmup(
     schedule: Schedule | Callable[[np.ndarray], Any], warmup_steps: int, start_factor: float = 0.0
 ) -> Schedule:
@@ -568,8 +586,8 @@ def warmup(
     array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
     """
     beta = formula_of("schedule", schedule)
-    W = check_int("warmup_steps", warmup_steps, low=0)
-    f = check_real("start_factor", start_factor, low=0.0, high=1.0)
+    W = warmup_steps
+    f = start_factor
     params = {"schedule": schedule, "warmup_steps": W, "start_factor": f}
     if W == 0:
         return schedule_from(beta, "warmup", **params)
@@ -578,6 +596,14 @@ def warmup(
     return schedule_from(join([ramp, schedule], [W])._formula, "warmup", **params)
 
 
+@validate_params(
+    lr=LR,
+    warmup_steps=COUNT,
+    stable_steps=COUNT,
+    decay_steps=STEPS,
+    min_lr=LR,
+    decay=Options({"linear", "cosine", "sqrt"}),
+)
 def warmup_stable_decay(
     lr: float,
     warmup_steps: int,
@@ -618,12 +644,10 @@ def warmup_stable_decay(
     >>> sched(np.arange(7))
     array([0. , 0.5, 1. , 1. , 1. , 0.5, 0. ])
     """
-    lr = check_lr("lr", lr)
-    W = check_int("warmup_steps", warmup_steps, low=0)
-    S = check_int("stable_steps", stable_steps, low=0)
-    D = check_int("decay_steps", decay_steps, low=1)
-    min_lr = check_real("min_lr", min_lr, low=0.0, high=lr)
-    decay = check_choice("decay", decay, ("linear", "cosine", "sqrt"))
+    W = warmup_steps
+    S = stable_steps
+    D = decay_steps
+    check("warmup_stable_decay", "min_lr", min_lr, Interval(Real, 0, lr))  # a floor, not above lr
     g = {
         "linear": lambda q: 1 - q,
         "cosine": lambda q: (1 + np.cos(np.pi * q)) / 2,

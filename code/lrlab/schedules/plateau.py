@@ -7,15 +7,10 @@ is stepped once per evaluation. Taught in ``lectures/plateau``.
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 from typing import Any
 
-from lrlab._validate import (
-    InvalidArgumentError,
-    check_choice,
-    check_int,
-    check_lr,
-    check_real,
-)
+from lrlab._validate import Interval, InvalidArgumentError, Options, check, validate_params
 
 __all__ = ["ReduceLROnPlateau"]
 
@@ -43,6 +38,17 @@ class ReduceLROnPlateau:
     which lies above it; use ``"abs"`` for metrics that can be negative).
     """
 
+    @validate_params(
+        lr=Interval(Real, 0, None, closed="left"),
+        mode=Options({"min", "max"}),
+        factor=Interval(Real, 0, 1, closed="neither"),
+        patience=Interval(Integral, 0, None, closed="left"),
+        threshold=Interval(Real, 0, None, closed="left"),
+        threshold_mode=Options({"rel", "abs"}),
+        cooldown=Interval(Integral, 0, None, closed="left"),
+        min_lr=Interval(Real, 0, None, closed="left"),
+        eps=Interval(Real, 0, None, closed="left"),
+    )
     def __init__(
         self,
         lr: float,
@@ -55,17 +61,10 @@ class ReduceLROnPlateau:
         min_lr: float = 0.0,
         eps: float = 1e-8,
     ) -> None:
-        self.lr = check_lr("lr", lr)
-        self.mode = check_choice("mode", mode, ("min", "max"))
-        self.factor = check_real(
-            "factor", factor, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-        )
-        self.patience = check_int("patience", patience, low=0)
-        self.threshold = check_real("threshold", threshold, low=0.0)
-        self.threshold_mode = check_choice("threshold_mode", threshold_mode, ("rel", "abs"))
-        self.cooldown = check_int("cooldown", cooldown, low=0)
-        self.min_lr = check_real("min_lr", min_lr, low=0.0, high=self.lr)
-        self.eps = check_real("eps", eps, low=0.0)
+        check("ReduceLROnPlateau", "min_lr", min_lr, Interval(Real, 0, lr))  # not above lr
+        self.lr, self.mode, self.factor, self.patience = lr, mode, factor, patience
+        self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown
+        self.min_lr, self.eps = min_lr, eps
         self.best = math.inf if self.mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
@@ -91,7 +90,10 @@ class ReduceLROnPlateau:
         try:
             current = float(metric)
         except (TypeError, ValueError):
-            raise InvalidArgumentError(f"metric must be a real number, got {metric!r}") from None
+            raise InvalidArgumentError(
+                f"The 'metric' parameter of ReduceLROnPlateau.step must be a real number. "
+                f"Got {metric!r} instead."
+            ) from None
         self.last_epoch += 1
         if self.is_better(current, self.best):
             self.best = current
