@@ -74,6 +74,7 @@ def assert_lr_close(ours: np.ndarray, theirs: np.ndarray, scale: float) -> None:
 @FAST
 @given(lr=lrs, n=n_steps)
 def test_constant(lr, n):
+    """Checks equation why_learning_rate-def-2 (learning-rate schedule), the constant case."""
     ours = curve(S.constant(lr), n)
     theirs = torch_lrs(lambda o: tlr.LambdaLR(o, lambda t: 1.0), lr, n)
     np.testing.assert_array_equal(ours, theirs)
@@ -82,12 +83,14 @@ def test_constant(lr, n):
 @FAST
 @given(lr=lrs, step_size=st.integers(1, 30), gamma=gammas, n=n_steps)
 def test_step_decay_equals_torch_steplr(lr, step_size, gamma, n):
+    """Checks equation decay_schedules-def-4 (Step decay)."""
     ours = curve(S.step_decay(lr, step_size, gamma), n)
     theirs = torch_lrs(lambda o: tlr.StepLR(o, step_size, gamma), lr, n)
     assert_lr_close(ours, theirs, lr)
 
 
 def test_step_decay_counts_from_zero():
+    """Checks equation decay_schedules-def-4 (Step decay)."""
     # The first drop is at t = s, not t = s - 1 (the 1-indexed ceil(n/s) - 1 form).
     sched = S.step_decay(1.0, 3, 0.5)
     assert [sched(t) for t in range(7)] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
@@ -101,6 +104,7 @@ def test_step_decay_counts_from_zero():
     n=n_steps,
 )
 def test_multistep_decay_equals_torch_multisteplr(lr, milestones, gamma, n):
+    """Checks equation decay_schedules-def-5 (Multistep decay)."""
     ours = curve(S.multistep_decay(lr, milestones, gamma), n)
     theirs = torch_lrs(lambda o: tlr.MultiStepLR(o, milestones, gamma), lr, n)
     assert_lr_close(ours, theirs, lr)
@@ -109,6 +113,7 @@ def test_multistep_decay_equals_torch_multisteplr(lr, milestones, gamma, n):
 @FAST
 @given(lr=lrs, gamma=st.floats(0.8, 1.2), n=n_steps)
 def test_exponential_decay_equals_torch_exponentiallr(lr, gamma, n):
+    """Checks equation decay_schedules-def-3 (Exponential decay)."""
     ours = curve(S.exponential_decay(lr, gamma), n)
     theirs = torch_lrs(lambda o: tlr.ExponentialLR(o, gamma), lr, n)
     assert_lr_close(ours, theirs, lr)
@@ -123,6 +128,8 @@ def test_exponential_decay_equals_torch_exponentiallr(lr, gamma, n):
     n=n_steps,
 )
 def test_exponential_decay_formula(lr, gamma, decay_steps, staircase, n):
+    """Checks equation decay_schedules-def-3 (Exponential decay)."""
+
     def factor(t):
         e = t / decay_steps
         return gamma ** (math.floor(e) if staircase else e)
@@ -135,12 +142,14 @@ def test_exponential_decay_formula(lr, gamma, decay_steps, staircase, n):
 @FAST
 @given(lr=lrs, s=st.floats(0.5, 50.0), c=st.floats(0.0, 3.0), n=n_steps)
 def test_power_decay_formula(lr, s, c, n):
+    """Checks equation decay_schedules-def-1 (Power decay)."""
     ours = curve(S.power_decay(lr, s, c), n)
     theirs = torch_lrs(lambda o: tlr.LambdaLR(o, lambda t: 1.0 / (1.0 + t / s) ** c), lr, n)
     assert_lr_close(ours, theirs, lr)
 
 
 def test_polynomial_decay_ends_are_exact():
+    """Checks equation decay_schedules-def-6 (Polynomial decay)."""
     # Both ways of computing 1 - t/T (by 1/T where T * (1/T) == 1, else by division)
     # start exactly at lr and hold exactly end_lr from T on.
     assert 49 * (1 / 49) != 1 and 50 * (1 / 50) == 1
@@ -151,6 +160,7 @@ def test_polynomial_decay_ends_are_exact():
 
 
 def test_power_decay_halves_after_s_steps():
+    """Checks equation decay_schedules-def-1 (Power decay)."""
     assert S.power_decay(0.8, 10)(10) == pytest.approx(0.4, rel=1e-15)
     assert S.power_decay(0.8, 10, c=2.0)(30) == pytest.approx(0.05, rel=1e-15)
 
@@ -158,6 +168,7 @@ def test_power_decay_halves_after_s_steps():
 @FAST
 @given(lr=lrs, total=st.integers(1, 100), power=st.floats(0.1, 4.0), n=n_steps)
 def test_polynomial_decay_equals_torch_polynomiallr(lr, total, power, n):
+    """Checks equation decay_schedules-def-6 (Polynomial decay)."""
     ours = curve(S.polynomial_decay(lr, total, power), n)
     theirs = torch_lrs(lambda o: tlr.PolynomialLR(o, total, power), lr, n)
     assert_lr_close(ours, theirs, lr)
@@ -172,6 +183,7 @@ def test_polynomial_decay_equals_torch_polynomiallr(lr, total, power, n):
     n=n_steps,
 )
 def test_linear_equals_torch_linearlr(lr, start, end, total, n):
+    """Checks equation decay_schedules-def-7 (Linear decay)."""
     ours = curve(S.linear(lr, start, end, total), n)
     theirs = torch_lrs(lambda o: tlr.LinearLR(o, start, end, total), lr, n)
     assert_lr_close(ours, theirs, lr)
@@ -180,6 +192,7 @@ def test_linear_equals_torch_linearlr(lr, start, end, total, n):
 @FAST
 @given(lr=lrs, end=st.floats(0.0, 3.0), total=st.integers(1, 60), n=n_steps)
 def test_linear_from_zero_formula(lr, end, total, n):
+    """Checks equation decay_schedules-def-7 (Linear decay)."""
     # torch's LinearLR refuses start_factor=0 (its ratio update would divide by zero).
     ours = curve(S.linear(lr, 0.0, end, total), n)
     expected = [lr * (end * min(t, total) / total) for t in range(n)]
@@ -189,6 +202,7 @@ def test_linear_from_zero_formula(lr, end, total, n):
 @FAST
 @given(lr=lrs, total=st.integers(1, 100), min_frac=st.floats(0.0, 1.0), extra=st.integers(0, 50))
 def test_cosine_annealing_equals_torch_until_total_then_holds(lr, total, min_frac, extra):
+    """Checks equation cosine_restarts-def-1 (Cosine annealing)."""
     min_lr = lr * min_frac
     ours = curve(S.cosine_annealing(lr, total, min_lr), total + 1 + extra)
     theirs = torch_lrs(lambda o: tlr.CosineAnnealingLR(o, total, min_lr), lr, total + 1)
@@ -198,6 +212,7 @@ def test_cosine_annealing_equals_torch_until_total_then_holds(lr, total, min_fra
 
 
 def test_cosine_annealing_differs_from_torch_after_total():
+    """Checks equation cosine_restarts-def-1 (Cosine annealing)."""
     # The documented difference: torch keeps going round the cosine, we hold the floor.
     theirs = torch_lrs(lambda o: tlr.CosineAnnealingLR(o, 10, 0.0), 1.0, 21)
     assert theirs[20] == pytest.approx(1.0)
@@ -213,6 +228,7 @@ def test_cosine_annealing_differs_from_torch_after_total():
     n=st.integers(1, 200),
 )
 def test_cosine_warm_restarts_equals_torch(lr, first, mult, min_frac, n):
+    """Checks equation cosine_restarts-def-2 (Cosine annealing with warm restarts)."""
     min_lr = lr * min_frac
     ours = curve(S.cosine_warm_restarts(lr, first, mult, min_lr), n)
     theirs = torch_lrs(lambda o: tlr.CosineAnnealingWarmRestarts(o, first, mult, min_lr), lr, n)
@@ -220,6 +236,7 @@ def test_cosine_warm_restarts_equals_torch(lr, first, mult, min_frac, n):
 
 
 def test_cosine_warm_restarts_far_out():
+    """Checks equation cosine_restarts-def-2 (Cosine annealing with warm restarts)."""
     # Restarts at t = 3, 3 + 6, 3 + 6 + 12, ...: the step just before a restart is low,
     # the restart itself is exactly lr, even 60 cycles in (steps near 2**61).
     sched = S.cosine_warm_restarts(1.0, 3, 2)
@@ -241,6 +258,7 @@ def test_cosine_warm_restarts_far_out():
     n=st.integers(1, 200),
 )
 def test_cyclic_equals_torch_cycliclr(base, ratio, up, down, mode, gamma, n):
+    """Checks equation warmup_cyclical-def-2 (Cyclical learning rate)."""
     max_lr = base * ratio
     ours = curve(S.cyclic(base, max_lr, up, down, mode, gamma), n)
     theirs = torch_lrs(
@@ -252,6 +270,7 @@ def test_cyclic_equals_torch_cycliclr(base, ratio, up, down, mode, gamma, n):
 
 
 def test_cyclic_is_exactly_base_lr_at_every_cycle_start():
+    """Checks equation warmup_cyclical-def-2 (Cyclical learning rate)."""
     # The cycle count is computed as floor(t * (1/(u+d))), which can land one cycle short
     # at an exact multiple; the rate there must still be base_lr (h = 0 either way).
     for up, down in [(1, 1), (3, 4), (7, 7), (49, 49), (13, 200), (1000, 3000)]:
@@ -264,6 +283,7 @@ def test_cyclic_is_exactly_base_lr_at_every_cycle_start():
 
 
 def test_cyclic_with_momentum_optimizer():
+    """Checks equation warmup_cyclical-def-2 (Cyclical learning rate)."""
     # With cycle_momentum=True torch also cycles the momentum; the lr is unaffected.
     ours = S.cyclic(0.1, 1.0, 4, 6, "triangular2")(np.arange(50))
     theirs = torch_lrs(lambda o: tlr.CyclicLR(o, 0.1, 1.0, 4, 6, "triangular2"), 0.1, 50, 0.9)
@@ -303,6 +323,7 @@ def keras_curve(schedule, n: int) -> np.ndarray:
     n=n_steps,
 )
 def test_inverse_time_decay_equals_keras(keras_schedules, lr, rate, decay_steps, staircase, n):
+    """Checks equation decay_schedules-def-2 (Inverse-time decay)."""
     ours = curve(S.inverse_time_decay(lr, rate, decay_steps, staircase), n)
     theirs = keras_curve(keras_schedules.InverseTimeDecay(lr, decay_steps, rate, staircase), n)
     assert_lr_close(ours, theirs, lr)
@@ -315,6 +336,7 @@ def test_inverse_time_decay_equals_keras(keras_schedules, lr, rate, decay_steps,
     n=n_steps,
 )
 def test_piecewise_constant_equals_keras(keras_schedules, boundaries, data, n):
+    """Checks equation decay_schedules-def-5 (piecewise-constant schedules)."""
     values = data.draw(st.lists(lrs, min_size=len(boundaries) + 1, max_size=len(boundaries) + 1))
     ours = curve(S.piecewise_constant(boundaries, values), n)
     if not boundaries:
@@ -325,6 +347,7 @@ def test_piecewise_constant_equals_keras(keras_schedules, boundaries, data, n):
 
 
 def test_piecewise_constant_switches_after_the_boundary():
+    """Checks equation decay_schedules-def-5 (piecewise-constant schedules)."""
     sched = S.piecewise_constant([2, 4], [1.0, 0.5, 0.1])
     assert [sched(t) for t in range(7)] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.1, 0.1]
 
@@ -332,6 +355,7 @@ def test_piecewise_constant_switches_after_the_boundary():
 @KERAS
 @given(lr=lrs, total=st.integers(1, 80), power=st.floats(0.1, 4.0), end_frac=st.floats(0, 1))
 def test_polynomial_decay_with_end_lr_equals_keras(keras_schedules, lr, total, power, end_frac):
+    """Checks equation decay_schedules-def-6 (Polynomial decay)."""
     end_lr = lr * end_frac
     n = total + 20
     ours = curve(S.polynomial_decay(lr, total, power, end_lr), n)
@@ -398,6 +422,7 @@ def torch_expressible(draw, lr: float, length: int, starts_at_lr: bool = False):
 @FAST
 @given(lr=lrs, warmup_steps=st.integers(1, 30), start=st.floats(0.01, 1.0), data=st.data())
 def test_warmup_equals_torch_sequentiallr(lr, warmup_steps, start, data):
+    """Checks equation warmup_cyclical-def-1 (Linear warm-up)."""
     n = warmup_steps + data.draw(st.integers(1, 40))
     # torch's LinearLR warms up to the base lr, ours to schedule(0): equal when they agree.
     inner, make_inner = data.draw(torch_expressible(lr, n - warmup_steps, starts_at_lr=True))
@@ -415,6 +440,7 @@ def test_warmup_equals_torch_sequentiallr(lr, warmup_steps, start, data):
 @FAST
 @given(lr=lrs, warmup_steps=st.integers(0, 30), start=st.floats(0.0, 1.0), data=st.data())
 def test_warmup_formula(lr, warmup_steps, start, data):
+    """Checks equation warmup_cyclical-def-1 (Linear warm-up)."""
     n = warmup_steps + data.draw(st.integers(1, 40))
     inner, _ = data.draw(torch_expressible(lr, n))
     ours = curve(S.warmup(inner, warmup_steps, start), n)
@@ -475,6 +501,7 @@ def wsd_formula(t, lr, warmup_steps, stable_steps, decay_steps, min_lr, decay):
 @FAST
 @given(cfg=wsd_settings(), extra=st.integers(0, 20))
 def test_warmup_stable_decay_equals_torch_sequentiallr(cfg, extra):
+    """Checks equation modern_practice-def-1 (Warmup-stable-decay schedule)."""
     lr, W, S_, D, min_lr = (
         cfg[k] for k in ("lr", "warmup_steps", "stable_steps", "decay_steps", "min_lr")
     )
@@ -513,6 +540,7 @@ def test_warmup_stable_decay_equals_torch_sequentiallr(cfg, extra):
 
 
 def test_warmup_stable_decay_plateau_is_exactly_lr():
+    """Checks equation modern_practice-def-1 (Warmup-stable-decay schedule)."""
     # (lr - min_lr) + min_lr != lr in floating point for these two; the plateau is lr.
     lr, min_lr = 0.7052833998544062, 0.1944001701948989
     assert (lr - min_lr) + min_lr != lr
@@ -524,6 +552,7 @@ def test_warmup_stable_decay_plateau_is_exactly_lr():
 
 
 def test_warmup_stable_decay_sqrt_shape():
+    """Checks equation modern_practice-def-1 (Warmup-stable-decay schedule)."""
     # Halfway through the cooldown 1 - sqrt keeps 1 - 0.5**0.5 = 29% of the rate,
     # linear 50%, cosine 50%.
     kw = dict(lr=1.0, warmup_steps=0, stable_steps=0, decay_steps=100)
@@ -662,6 +691,7 @@ metrics = st.lists(
 def test_reduce_on_plateau_equals_torch(
     lr, mode, factor, patience, threshold, threshold_mode, cooldown, min_frac, eps, values
 ):
+    """Checks equation plateau-def-1 (Reduce on plateau)."""
     kw = dict(
         mode=mode,
         factor=factor,
@@ -687,6 +717,7 @@ def test_reduce_on_plateau_equals_torch(
 
 
 def test_reduce_on_plateau_story():
+    """Checks equation plateau-def-1 (Reduce on plateau)."""
     sched = S.ReduceLROnPlateau(1.0, factor=0.5, patience=2, cooldown=1, min_lr=0.2)
     seen = [sched.step(m) for m in [5, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3]]
     # Three bad epochs (> patience 2) cut the rate; the next epoch is cool-down and does
@@ -699,6 +730,7 @@ def test_reduce_on_plateau_story():
 
 
 def test_reduce_on_plateau_nan_counts_as_a_bad_epoch():
+    """Checks equation plateau-def-1 (Reduce on plateau)."""
     # As in torch: NaN never improves on the best, so a diverged loss gets the rate cut.
     sched = S.ReduceLROnPlateau(1.0, patience=0)
     assert sched.step(1.0) == 1.0
@@ -708,6 +740,7 @@ def test_reduce_on_plateau_nan_counts_as_a_bad_epoch():
 
 @pytest.mark.parametrize("eps", [0.5, 0.25, 0.5000001, 0.4999999])
 def test_reduce_on_plateau_eps_boundary_equals_torch(eps):
+    """Checks equation plateau-def-1 (Reduce on plateau)."""
     # A cut from 1.0 to 0.5 changes the rate by exactly 0.5: torch cuts only if that
     # exceeds eps, strictly. The next cut (by 0.25) never exceeds these eps.
     ours = S.ReduceLROnPlateau(1.0, factor=0.5, patience=0, eps=eps)
@@ -721,6 +754,7 @@ def test_reduce_on_plateau_eps_boundary_equals_torch(eps):
 
 
 def test_reduce_on_plateau_rejects_non_numbers():
+    """Checks equation plateau-def-1 (Reduce on plateau)."""
     with pytest.raises(ValueError, match=r"'metric' parameter of ReduceLROnPlateau\.step"):
         S.ReduceLROnPlateau(0.1).step("low")
 
