@@ -168,7 +168,7 @@ def test_bad_input_names_the_argument(kwargs, name):
 
 
 def test_tensor_loader_bad_input():
-    with pytest.raises(ValueError, match="same number of samples"):
+    with pytest.raises(ValueError, match="as many samples as x"):
         TensorLoader(torch.zeros(3, 2), torch.zeros(4))
     with pytest.raises(ValueError, match="batch_size"):
         TensorLoader(torch.zeros(3, 2), torch.zeros(3), batch_size=0)

@@ -28,10 +28,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterator
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from torch.utils.data import TensorDataset
+
+from lrlab._validate import Interval, InvalidArgumentError, check, validate_params
 
 __all__ = ["TensorLoader", "digits"]
 
@@ -64,10 +67,11 @@ class TensorLoader:
         drop_last: bool = False,
     ) -> None:
         if x.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"x and y must have the same number of samples, got {x.shape[0]} and {y.shape[0]}"
+            raise InvalidArgumentError(
+                "The 'y' parameter of TensorLoader must have as many samples as x "
+                f"({x.shape[0]}). Got {y.shape[0]} instead."
             )
-        _check_batch_size(batch_size)
+        _check_batch_size(batch_size, "TensorLoader")
         self.dataset = TensorDataset(x, y)
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -96,11 +100,11 @@ class TensorLoader:
         )
 
 
-def _check_batch_size(batch_size: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int (>= 1), got {batch_size}")
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+
+
+def _check_batch_size(batch_size: int, func: str) -> None:
+    check(func, "batch_size", batch_size, POSITIVE_INT)
 
 
 @functools.cache
@@ -128,6 +132,11 @@ def _split(seed: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     return train_idx, val_idx
 
 
+@validate_params(
+    batch_size=POSITIVE_INT,
+    seed=Interval(Integral, 0, None, closed="left"),
+    val_fraction=Interval(Real, 0, 1, closed="neither"),
+)
 def digits(
     batch_size: int = 64,
     seed: int = 0,
@@ -163,13 +172,11 @@ def digits(
     >>> len(train.dataset), len(val.dataset), len(train)
     (1437, 360, 23)
     """
-    _check_batch_size(batch_size)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    if not (isinstance(val_fraction, float | int) and 0.0 < val_fraction < 1.0):
-        raise ValueError(f"val_fraction must be in the open interval (0, 1), got {val_fraction!r}")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise ValueError(f"dtype must be a floating torch dtype, got {dtype!r}")
+        raise InvalidArgumentError(
+            "The 'dtype' parameter of digits must be a floating torch dtype. "
+            f"Got {dtype!r} instead."
+        )
 
     images, labels = _digits_arrays()
     train_idx, val_idx = _split(int(seed), float(val_fraction))

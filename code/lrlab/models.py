@@ -11,14 +11,25 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from numbers import Integral
 
 import numpy as np
 import torch
 from torch import nn
 
+from lrlab._validate import Interval, InvalidArgumentError, check, validate_params
+
 __all__ = ["mlp"]
 
 
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+
+
+@validate_params(
+    seed=Interval(Integral, 0, None, closed="left"),
+    in_features=POSITIVE_INT,
+    num_classes=POSITIVE_INT,
+)
 def mlp(
     hidden: int | Sequence[int] = 64,
     seed: int = 0,
@@ -56,16 +67,12 @@ def mlp(
     2410
     """
     widths = [hidden] if isinstance(hidden, int | np.integer) else list(hidden)
-    for name, value in [("in_features", in_features), ("num_classes", num_classes)]:
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
     for w in widths:
-        if isinstance(w, bool) or not isinstance(w, int | np.integer) or w < 1:
-            raise ValueError(f"hidden must be a positive int or a sequence of them, got {hidden!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        check("mlp", "hidden", w, POSITIVE_INT)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise ValueError(f"dtype must be a floating torch dtype, got {dtype!r}")
+        raise InvalidArgumentError(
+            f"The 'dtype' parameter of mlp must be a floating torch dtype. Got {dtype!r} instead."
+        )
 
     sizes = [int(in_features), *(int(w) for w in widths), int(num_classes)]
     layers: list[nn.Module] = []
