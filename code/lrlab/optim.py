@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch.optim.optimizer import Optimizer, ParamsT
 
-from lrlab._validate import check_optimizer_lr, check_real
+from lrlab._validate import InvalidArgumentError, check_optimizer_lr, check_real
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "RMSprop"]
 
@@ -124,9 +124,9 @@ class SGD(Optimizer):
         _require_at_least_zero("momentum", momentum)
         _require_at_least_zero("weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                "nesterov=True needs momentum > 0 and dampening = 0, "
-                f"got momentum={momentum!r}, dampening={dampening!r}"
+            raise InvalidArgumentError(
+                "The 'nesterov' parameter of SGD can be True only with momentum > 0 and "
+                f"dampening = 0. Got momentum={momentum!r}, dampening={dampening!r} instead."
             )
         defaults = {
             "lr": lr,
@@ -396,7 +396,9 @@ class Adam(Optimizer):
         check_optimizer_lr("lr", lr)
         _require_at_least_zero("eps", eps)
         if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+            raise InvalidArgumentError(
+                f"The 'betas' parameter must be a pair (beta1, beta2). Got {betas!r} instead."
+            )
         for i, beta in enumerate(betas):
             check_real(f"betas[{i}]", beta, low=0.0, high=1.0, high_inclusive=False)
         _require_at_least_zero("weight_decay", weight_decay)

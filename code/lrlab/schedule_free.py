@@ -42,27 +42,21 @@ from numbers import Integral, Real
 import torch
 from torch.optim.optimizer import Optimizer, ParamsT
 
-from lrlab._validate import check_optimizer_lr
+from lrlab._validate import Interval, InvalidArgumentError, check, check_optimizer_lr
 
 __all__ = ["ScheduleFreeAdamW", "ScheduleFreeSGD"]
 
 
 def _check_range(name: str, value: float, low: float, high: float, *, high_open: bool) -> None:
-    # NaN fails every comparison, so it is rejected too.
-    ok = low <= value < high if high_open else low <= value <= high
-    if isinstance(value, bool) or not isinstance(value, Real) or not ok:
-        bracket = ")" if high_open else "]"
-        raise ValueError(f"{name} must be in [{low}, {high}{bracket}, got {value!r}")
+    check("", name, value, Interval(Real, low, high, closed="left" if high_open else "both"))
 
 
 def _check_non_negative(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, Real) or not value >= 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    check("", name, value, Interval(Real, 0, None, closed="left"))
 
 
 def _check_warmup(warmup_steps: int) -> None:
-    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, Integral) or warmup_steps < 0:
-        raise ValueError(f"warmup_steps must be a non-negative int, got {warmup_steps!r}")
+    check("", "warmup_steps", warmup_steps, Interval(Integral, 0, None, closed="left"))
 
 
 class _ScheduleFree(Optimizer):
@@ -269,7 +263,9 @@ class ScheduleFreeAdamW(_ScheduleFree):
     ) -> None:
         check_optimizer_lr("lr", lr)
         if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+            raise InvalidArgumentError(
+                f"The 'betas' parameter must be a pair (beta1, beta2). Got {betas!r} instead."
+            )
         _check_range("betas[0]", betas[0], 0.0, 1.0, high_open=True)
         _check_range("betas[1]", betas[1], 0.0, 1.0, high_open=True)
         _check_non_negative("eps", eps)
