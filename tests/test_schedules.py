@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import math
 import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -935,3 +937,13 @@ def test_record_torch_rates_momentum_and_betas():
 def test_record_torch_rates_rejects_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         S.record_torch_rates(lambda o: tlr.StepLR(o, 1), **kwargs)
+
+
+def test_importing_the_schedules_does_not_import_torch():
+    """The pure schedules stand alone; torch comes in with the torch adapter only."""
+    code = (
+        "import sys, lrlab.schedules as S; assert 'torch' not in sys.modules; "
+        "S.cosine_annealing(0.1, 10)(3); assert 'torch' not in sys.modules; "
+        "S.to_torch; assert 'torch' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
