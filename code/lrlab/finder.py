@@ -64,11 +64,14 @@ import copy
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from lrlab._validate import Interval, Options, check, validate_params
 
 __all__ = ["SUGGESTION_METHODS", "RangeTestResult", "lr_range_test"]
 
@@ -114,16 +117,14 @@ class RangeTestResult:
     def _trimmed(
         self, method: str, skip_start: int | None, skip_end: int | None
     ) -> tuple[int, np.ndarray, np.ndarray]:
-        if method not in SUGGESTION_METHODS:
-            raise ValueError(f"method must be one of {SUGGESTION_METHODS}, got {method!r}")
+        check("RangeTestResult.suggest", "method", method, Options(SUGGESTION_METHODS))
         default_start, default_end = _DEFAULT_SKIPS[method]
         if skip_start is None:
             skip_start = self.num_iter // 10 if default_start is None else default_start
         if skip_end is None:
             skip_end = default_end
         for name, value in [("skip_start", skip_start), ("skip_end", skip_end)]:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+            check("RangeTestResult.suggest", name, value, Interval(Integral, 0, None, "left"))
         lrs = np.asarray(self.lrs, dtype=float)
         losses = np.asarray(self.losses, dtype=float)
         stop = len(lrs) - skip_end
@@ -241,14 +242,13 @@ def _cycle(loader: Iterable[Any]) -> Iterator[Any]:
             raise ValueError("train_loader yielded no batches")
 
 
-def _check_positive_finite(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive finite number (> 0), got {value!r}")
-    return float(value)
-
-
+@validate_params(
+    start_lr=Interval(Real, 0, None, closed="neither"),
+    end_lr=Interval(Real, 0, None, closed="neither"),
+    num_iter=Interval(Integral, 2, None, closed="left"),
+    step_mode=Options({"exp", "linear"}),
+    smooth_f=Interval(Real, 0, 1, closed="left"),
+)
 def lr_range_test(
     model: nn.Module,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -312,18 +312,9 @@ def lr_range_test(
         )
     if not callable(loss_fn):
         raise ValueError(f"loss_fn must be callable, got {loss_fn!r}")
-    start_lr = _check_positive_finite("start_lr", start_lr)
-    end_lr = _check_positive_finite("end_lr", end_lr)
-    if end_lr <= start_lr:
-        raise ValueError(f"end_lr must be greater than start_lr={start_lr}, got {end_lr}")
-    if isinstance(num_iter, bool) or not isinstance(num_iter, int) or num_iter < 2:
-        raise ValueError(f"num_iter must be an int >= 2, got {num_iter!r}")
-    if step_mode not in ("exp", "linear"):
-        raise ValueError(f"step_mode must be 'exp' or 'linear', got {step_mode!r}")
-    if not (isinstance(smooth_f, int | float) and 0.0 <= smooth_f < 1.0):
-        raise ValueError(f"smooth_f must be in [0, 1), got {smooth_f!r}")
-    if not (isinstance(diverge_th, int | float) and diverge_th > 1.0):
-        raise ValueError(f"diverge_th must be a number > 1 (math.inf allowed), got {diverge_th!r}")
+    check("lr_range_test", "end_lr", end_lr, Interval(Real, start_lr, None, closed="neither"))
+    if diverge_th != math.inf:  # inf: never stop on the threshold
+        check("lr_range_test", "diverge_th", diverge_th, Interval(Real, 1, None, closed="neither"))
 
     def lr_at(t: int) -> float:
         # The grid is lrlab.schedules.exponential_decay(start_lr, end_lr / start_lr, N - 1)
