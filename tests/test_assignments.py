@@ -233,8 +233,12 @@ def test_wrong_adams_differ_from_torch() -> None:
         exec(adam_answers(variant)["adam_solution"], namespace)
         exec(adam_answers(variant)["adamw_solution"], namespace)
         name = "Adam" if variant == "no_bias" else "AdamW"
-        case = ad.fresh_cases(name, 1, seed=5)[0]
-        assert not ad.close(ad.torch_trajectory(case, namespace[name]), ad.torch_trajectory(case))
+        # Every case the grader draws first has weight decay, whatever the seed: the coupled
+        # answer must fail the first case of any grading run, not only of a lucky one.
+        for seed in range(30):
+            case = ad.fresh_cases(name, 1, seed=seed)[0]
+            got = ad.torch_trajectory(case, namespace[name])
+            assert not ad.close(got, ad.torch_trajectory(case)), (variant, seed)
 
 
 # -- measured claims -------------------------------------------------------------------------
@@ -368,6 +372,12 @@ def schedules_answers(kind: str) -> dict[str, str]:
             "    import sys\n\n    sys.displayhook('ok')\n"
             "    since_restart, cycle_steps = step, first_cycle_steps",
         )
+    if kind == "honest":
+        # Names in comments and strings, prints, warnings, logging, a helper cell: all fine.
+        answers["wsd_solution"] = (
+            "# torch.optim.lr_scheduler has no 1 - sqrt shape; lrlab.schedules has one\n"
+            + answers["wsd_solution"]
+        )
     if kind == "linear_cooldown":
         answers["wsd_solution"] = replaced(answers["wsd_solution"], "(1 - math.sqrt(q))", "(1 - q)")
     return answers
@@ -385,6 +395,29 @@ for pattern in ("/**/source/**/*.ipynb", "../**/*.ipynb", "/home/**/*.ipynb"):
             print(path, error)
 print(os.listdir(".."))
 print("\\n".join(In))  # IPython's history: every cell run so far, hidden tests included
+"""
+
+
+HONEST_AFTER = ("warmup_cosine_solution", "adamw_solution")
+HONEST_CELL = """
+import logging
+import re
+import warnings
+
+import torch
+
+model = torch.nn.Linear(2, 1)
+model.eval()  # the method, not the builtin
+pattern = re.compile(r"lr_scheduler|lrlab|torch.optim.Adam")  # names in a string
+logging.getLogger("mine").warning("checking my work against %s", pattern.pattern)
+warnings.warn("a warning on stderr costs nothing", stacklevel=1)
+
+
+def double(x: float) -> float:
+    return 2 * x
+
+
+print("my own cell, with a type-hinted helper:", double(3.0))
 """
 
 
@@ -408,6 +441,11 @@ def adam_answers(kind: str) -> dict[str, str]:
             '        p.mul_(1 - group["lr"] * group["weight_decay"])\n        return p.grad',
             '        return p.grad.add(p, alpha=group["weight_decay"])',
         )
+    if kind == "honest":
+        answers["adamw_solution"] = (
+            '"""The same numbers as torch.optim.AdamW, written from scratch."""\n\n\n'
+            + answers["adamw_solution"]
+        )
     if kind == "torch_subclass":
         answers["adam_solution"] = "class Adam(torch.optim.Adam):\n    pass"
         answers["adamw_solution"] = "class AdamW(torch.optim.AdamW):\n    pass"
@@ -423,6 +461,9 @@ EXPECTED = {
         "correct": {"warmup_cosine_tests": 3, "cosine_restarts_tests": 3,
                     "warmup_stable_decay_tests": 3, "schedules_validation": 1,
                     "train_with_schedule_to_target": 5},
+        "honest": {"warmup_cosine_tests": 3, "cosine_restarts_tests": 3,
+                   "warmup_stable_decay_tests": 3, "schedules_validation": 1,
+                   "train_with_schedule_to_target": 5},
         "stub": dict.fromkeys(SCHEDULES_CELLS, 0),
         "off_by_one": {"warmup_cosine_tests": 3, "cosine_restarts_tests": 0,
                        "warmup_stable_decay_tests": 3, "schedules_validation": 1,
@@ -435,6 +476,8 @@ EXPECTED = {
     "adam": {
         "correct": {"adam_tests": 4, "adamw_tests": 3, "adam_state_dict_tests": 2,
                     "adam_validation": 1},
+        "honest": {"adam_tests": 4, "adamw_tests": 3, "adam_state_dict_tests": 2,
+                   "adam_validation": 1},
         "stub": dict.fromkeys(ADAM_CELLS, 0),
         "no_bias": {"adam_tests": 0, "adamw_tests": 0, "adam_state_dict_tests": 0,
                     "adam_validation": 1},
@@ -458,6 +501,9 @@ def submission(name: str, kind: str) -> nbformat.NotebookNode:
             cell.source = answers[grade_id(cell)]
     if kind == "attack_read":
         nb.cells.append(new_code_cell(READ_HIDDEN))
+    if kind == "honest":
+        index = next(i for i, c in enumerate(nb.cells) if grade_id(c) in HONEST_AFTER)
+        nb.cells.insert(index + 1, new_code_cell(HONEST_CELL))
     return nb
 
 

@@ -154,14 +154,30 @@ def draw_case(rng: random.Random, name: str, steps: int) -> dict[str, Any]:
             "init": init, "grads": grads}  # fmt: skip
 
 
+def weight_decays(case: dict[str, Any]) -> list[float]:
+    """The weight decay each group of ``case`` runs with (its own, the constructor's, or the
+    class's default: 0 for Adam, 1e-2 for AdamW)."""
+    default = case["defaults"].get("weight_decay", 1e-2 if case["name"] == "AdamW" else 0.0)
+    return [g.get("weight_decay", default) for g in case["groups"]]
+
+
+def draw_cases(rng: random.Random, name: str, n: int, steps: int) -> list[dict[str, Any]]:
+    """``n`` cases; every other one has weight decay in some group, so that L2 and decoupled
+    decay (which agree without it) are always told apart."""
+    cases: list[dict[str, Any]] = []
+    while len(cases) < n:
+        case = draw_case(rng, name, steps)
+        if len(cases) % 2 == 0 and not any(wd > 0 for wd in weight_decays(case)):
+            continue
+        cases.append(case)
+    return cases
+
+
 def hidden_cases(seed: int, name: str, n: int, steps: int = 6) -> tuple[dict[str, Any], ...]:
     """Seeded cases with torch's trajectory attached (``"want"``), for the hidden tests."""
-    rng = random.Random(seed)
-    cases = []
-    for _ in range(n):
-        case = draw_case(rng, name, steps)
+    cases = draw_cases(random.Random(seed), name, n, steps)
+    for case in cases:
         case["want"] = torch_trajectory(case)
-        cases.append(case)
     return tuple(cases)
 
 
@@ -212,8 +228,7 @@ def round_trip_trajectory(case: dict[str, Any], optimizer_class: Any, split: int
 
 
 def fresh_cases(name: str, n: int, steps: int = 8, seed: int | None = None) -> list[dict]:
-    rng = random.Random(secrets.randbits(64) if seed is None else seed)
-    return [draw_case(rng, name, steps) for _ in range(n)]
+    return draw_cases(random.Random(secrets.randbits(64) if seed is None else seed), name, n, steps)
 
 
 def bad_arguments() -> tuple[tuple[str, dict[str, Any]], ...]:
@@ -302,7 +317,6 @@ FORBIDDEN_NAMES = frozenset(
     {"adam", "adamw", "_single_tensor_adam", "_multi_tensor_adam", "_fused_adam",
      "_fused_adam_", "_fused_adamw_", "lrlab"}
 )  # fmt: skip
-FORBIDDEN_FRAGMENTS = ("optim.Adam", "optim.adam", "_fused_adam", "lrlab")
 
 
 def _grading():
@@ -312,26 +326,21 @@ def _grading():
 
 
 def rule_violation(nb: Any) -> str | None:
-    checks = _grading()
-    bare_rule = getattr(checks, "BARE_TAMPERING_NAMES", frozenset())
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        instructors = (meta.get("locked") or meta.get("grade")) and not meta.get("solution")
-        if cell.cell_type != "code" or instructors:
-            continue
-        names = checks.names_in(cell.source)
-        bare = getattr(checks, "bare_names_in", checks.names_in)(cell.source)
-        used = (names & checks.TAMPERING_NAMES) | (bare & bare_rule)
-        if used:
-            return (
-                f"your code uses {', '.join(sorted(used))}, which this homework does not allow: "
-                "code that inspects or rewrites the running program could change how it is graded"
-            )
-        strings = getattr(checks, "strings_in", lambda _source: [])(cell.source)
-        if meta.get("grade_id") in ("adam_solution", "adamw_solution") and (
-            names & FORBIDDEN_NAMES
-            or "Adam" in _attribute_names(cell.source)
-            or any(f in text for text in strings for f in FORBIDDEN_FRAGMENTS)
+    """The course-wide tampering rules, and: Adam and AdamW are the student's own code."""
+    from assignments import rules
+
+    problem = rules.violation(
+        nb,
+        {"adam_solution": FORBIDDEN_NAMES, "adamw_solution": FORBIDDEN_NAMES},
+        "Adam and AdamW must be your own code, not torch's (or lrlab's) Adam",
+    )
+    if problem:
+        return problem
+    for cell in rules.student_cells(nb):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        # torch.optim.Adam used in code: attribute access, which the name rule cannot see
+        if grade_id in ("adam_solution", "adamw_solution") and {"Adam", "AdamW"} & (
+            _attribute_names(cell.source)
         ):
             return "Adam and AdamW must be your own code, not torch's (or lrlab's) Adam"
     return None

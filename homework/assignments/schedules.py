@@ -296,36 +296,20 @@ def _grading():
     return checks
 
 
+# Named in code in any cell of the student's: the rates must be their own.
 FORBIDDEN_IN_ANSWERS = frozenset({"lrlab", "lr_scheduler", "LambdaLR", "SequentialLR"})
-FORBIDDEN_FRAGMENTS = ("lrlab", "lr_sched")
 
 
 def rule_violation(nb: Any) -> str | None:
-    """The course-wide tampering rules, and: the answer cells compute the rates themselves."""
-    checks = _grading()
-    tampering = checks.TAMPERING_NAMES | getattr(checks, "BARE_TAMPERING_NAMES", frozenset())
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        instructors = (meta.get("locked") or meta.get("grade")) and not meta.get("solution")
-        if cell.cell_type != "code" or instructors:
-            continue
-        names = checks.names_in(cell.source)
-        bare = getattr(checks, "bare_names_in", checks.names_in)(cell.source)
-        used = (names & checks.TAMPERING_NAMES) | (bare & (tampering - checks.TAMPERING_NAMES))
-        if used:
-            return (
-                f"your code uses {', '.join(sorted(used))}, which this homework does not allow: "
-                "code that inspects or rewrites the running program could change how it is graded"
-            )
-        strings = getattr(checks, "strings_in", lambda _source: [])(cell.source)
-        if names & FORBIDDEN_IN_ANSWERS or any(
-            fragment in text for text in strings for fragment in FORBIDDEN_FRAGMENTS
-        ):
-            return (
-                "your cells use lrlab or torch's lr_scheduler: the schedules must be computed "
-                "by your own code (check against them in a separate notebook)"
-            )
-    return None
+    """The course-wide tampering rules, and: the student's cells compute the rates themselves."""
+    from assignments import rules
+
+    return rules.violation(
+        nb,
+        {"*": FORBIDDEN_IN_ANSWERS},
+        "your cells use lrlab or torch's lr_scheduler: the schedules must be computed by your "
+        "own code (check against them in a separate notebook)",
+    )
 
 
 def _compare(got: Any, cases: tuple) -> int | None:
