@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as futures
+import contextlib
 import fcntl
 import multiprocessing
 import os
@@ -202,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {step} {who}: ok ({result['seconds']:.1f} s)", flush=True)
                 else:
                     failures.append(result)
+                    # nbgrader removes the failed assignment's folder, not the student's
+                    with contextlib.suppress(OSError):
+                        (course / "autograded" / result["student"]).rmdir()
                     print(f"  {step} {who}: FAILED: {first_error_line(result)}", flush=True)
     elapsed = time.perf_counter() - started
     if stop:
