@@ -9,6 +9,7 @@ Submodules, each taught in the lecture named beside it:
 - ``lrlab.landscapes``: 2-D test problems and optimizer trajectories (adaptive methods)
 - ``lrlab.finder``: the learning-rate range test and its suggestion rules
 - ``lrlab.data``, ``lrlab.models``, ``lrlab.train``: the digits task, a small MLP, ``fit``
+- ``lrlab.stats``: the paired-seed interval and sign test that judge experiments (experiments)
 - ``lrlab.plotting``, ``lrlab.explorer``: the book's figures and interactive explorers
 
 ``import lrlab`` is cheap: a submodule is imported the first time it is used, so
@@ -32,6 +33,7 @@ __all__ = [
     "plotting",
     "schedule_free",
     "schedules",
+    "stats",
     "train",
 ]
 
