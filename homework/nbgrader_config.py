@@ -42,6 +42,9 @@ c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "lrlab"
+# nbgrader releases every file of source/<assignment>/; the MyST source there holds the
+# solutions and hidden tests, so it must never be copied (homework/tools/release.py).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md"]
 
 # -- autograde: nbgrader's own steps, with Execute replaced by the sandboxed one ------------
 c.Autograde.sanitize_preprocessors = [

@@ -558,6 +558,13 @@ def test_release_equals_the_committed_student_notebooks(graded_class: GradedClas
         )
 
 
+def test_release_folders_hold_only_the_notebook(graded_class: GradedClass) -> None:
+    """nbgrader copies every file of source/<a>/ into the release: not the MyST source."""
+    for name in ASSIGNMENTS:
+        files = sorted(p.name for p in (graded_class.root / "release" / name).iterdir())
+        assert files == [f"{name}.ipynb"], files
+
+
 @pytest.mark.parametrize("name", ["schedules", "adam"])
 def test_scores_as_designed(graded_class: GradedClass, name: str) -> None:
     for kind, expected in EXPECTED[name].items():
