@@ -86,14 +86,14 @@ def paired_ratio_interval(
     b: Sequence[float] | np.ndarray,
     confidence: float = 0.95,
 ) -> tuple[float, float]:
-    """Confidence interval of the typical ratio ``a / b`` over paired runs.
+    r"""Confidence interval of the typical ratio ``a / b`` over paired runs.
 
-    With :math:`d_i = \\log a_i - \\log b_i` over the :math:`n` pairs, mean :math:`\\bar d`
+    With :math:`d_i = \log a_i - \log b_i` over the :math:`n` pairs, mean :math:`\bar d`
     and sample standard deviation :math:`s`, the interval is
 
     .. math::
 
-        \\exp\\left(\\bar d \\pm t_{n-1,\\,(1+c)/2}\\, s / \\sqrt{n}\\right),
+        \exp\left(\bar d \pm t_{n-1,\,(1+c)/2}\, s / \sqrt{n}\right),
 
     Student's t on the log ratios, returned as ratios. Losses span decades, so ratios, not
     differences, are what is comparable across seeds; the comparison is *resolved* when the
@@ -137,7 +137,7 @@ def paired_ratio_interval(
 
 @validate_params(a=_Sample(min_size=1), b=_Sample(min_size=1))  # type: ignore[arg-type]
 def sign_test(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
-    """Two-sided p-value of the exact sign test on the paired differences ``a - b``.
+    r"""Two-sided p-value of the exact sign test on the paired differences ``a - b``.
 
     Under the null hypothesis each non-zero difference is positive with probability 1/2, so
     the number :math:`k` of positive ones among the :math:`n` non-zero ones is
@@ -145,7 +145,7 @@ def sign_test(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) 
 
     .. math::
 
-        p = \\min\\left(1,\\; 2 \\sum_{i=0}^{\\min(k, n-k)} \\binom{n}{i} 2^{-n}\\right).
+        p = \min\left(1,\; 2 \sum_{i=0}^{\min(k, n-k)} \binom{n}{i} 2^{-n}\right).
 
     Ties (zero differences) are dropped. When ``a`` wins in every one of ``n`` pairs,
     ``p = 2 * 0.5**n``: with 3 seeds, 0.25, so three seeds alone never reach the 5 % level.
