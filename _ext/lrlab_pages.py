@@ -185,7 +185,38 @@ def _source(env: BuildEnvironment, docname: str) -> str:
         return ""
 
 
+# MathJax 3 cannot break lines. A display formula a little too wide for a phone is scaled down
+# to fit, to no less than 75 % of its size (below that it is unreadable and must be stacked in
+# the source instead; tests/test_browser.py fails on any formula that still does not fit).
+FIT_FORMULAS_JS = """
+(() => {
+  const MIN_SCALE = 0.75;
+  function fit() {
+    document.querySelectorAll('div.math > mjx-container[display="true"]').forEach((box) => {
+      box.style.removeProperty('font-size');
+      const hidden = box.scrollWidth - box.clientWidth;
+      if (hidden <= 1) return;
+      const scale = box.clientWidth / box.scrollWidth;
+      if (scale < MIN_SCALE) return;
+      const size = parseFloat(getComputedStyle(box).fontSize) * scale * 0.98;
+      box.style.setProperty('font-size', `${size}px`, 'important');
+    });
+  }
+  window.addEventListener('load', () => {
+    if (!window.MathJax?.startup?.promise) return;
+    MathJax.startup.promise.then(fit);
+    let pending;
+    window.addEventListener('resize', () => {
+      clearTimeout(pending);
+      pending = setTimeout(fit, 100);
+    });
+  });
+})();
+"""
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_js_file(None, body=FIT_FORMULAS_JS)
     app.add_transform(IndexDefinitions)
     app.add_node(defined_terms)
     app.add_directive("defined-terms", DefinedTermsDirective)
