@@ -80,6 +80,14 @@ def cell_body_starts(text: str) -> list[int]:
     return starts
 
 
+def starts_definition(source: list[str]) -> bool:
+    """Does the cell's first statement define a function or class (or decorate one)?"""
+    for line in source:
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.startswith(("def ", "async def ", "class ", "@"))
+    return False
+
+
 def homework_expander(path: Path) -> Callable[[str], str] | None:
     """For an assignment's source, how its release fills the marked lines, else None.
 
@@ -123,16 +131,16 @@ def to_python(path: Path) -> Page | None:
         # trust the .md line only where the cell's first line is really there
         if start is not None and source and md_lines[start : start + 1] != source[:1]:
             start = None
-        page.python.append(f"# %% code cell {number}")
-        page.origin[len(page.python)] = (number, 0, None)
+        lines = []  # (Python line, line in the cell, line in the .md)
         for offset, line in enumerate(comment_magic(source, language="python"), start=1):
             md_line = None if start is None else start + offset
             for python_line in (expand(line) if expand else line).split("\n"):
-                page.python.append(python_line)
-                page.origin[len(page.python)] = (number, offset, md_line)
-        page.python.append("")  # one blank line: isort's rule after a cell of imports
-    while page.python and not page.python[-1]:
-        page.python.pop()
+                lines.append((python_line, offset, md_line))
+        if page.python:  # the blank lines isort wants between imports and what follows
+            page.python += [""] * (2 if starts_definition([x[0] for x in lines]) else 1)
+        for python_line, offset, md_line in lines:
+            page.python.append(python_line)
+            page.origin[len(page.python)] = (number, offset, md_line)
     return page
 
 
