@@ -267,7 +267,8 @@ def matplotlib_text_px(png: Path, shown: float, natural: float) -> float | None:
 
     The text is ``pt * dpi / 72`` image px tall in the saved file (matplotlib records its dpi
     in the PNG), and the page scales the image by ``shown / natural``. Images not written by
-    matplotlib (logos, screenshots) give None.
+    matplotlib (logos, screenshots) give None. A PNG does not record its text sizes, so text a
+    lecture sets smaller than the style by hand (``fontsize=8``) is not seen here.
     """
     with Image.open(png) as image:
         if "matplotlib" not in str(image.info.get("Software", "")).lower():
