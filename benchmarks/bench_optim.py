@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 import torch
+
 from lrlab import optim
 
 GOAL = 1.5

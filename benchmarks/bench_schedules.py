@@ -37,8 +37,9 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from lrlab import schedules as S
 from torch.optim import lr_scheduler as tlr
+
+from lrlab import schedules as S
 
 N_CURVE = 1_000_000
 N_TORCH = 20_000

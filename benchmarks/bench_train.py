@@ -36,11 +36,12 @@ from collections.abc import Callable, Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
 from lrlab.data import digits
 from lrlab.finder import lr_range_test
 from lrlab.models import mlp
 from lrlab.train import fit
-from torch.utils.data import DataLoader
 
 
 def bare_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, gen: torch.Generator):

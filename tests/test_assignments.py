@@ -169,6 +169,7 @@ def test_schedules_references_equal_torch_and_lrlab() -> None:
     import random
 
     import numpy as np
+
     from lrlab import schedules as ls
 
     sc = homework_import("assignments.schedules")

@@ -4,10 +4,11 @@ statistics only, and deterministic for a seed."""
 import numpy as np
 import pytest
 import torch
-from lrlab.data import TensorLoader, digits
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+
+from lrlab.data import TensorLoader, digits
 
 
 def batches(loader):

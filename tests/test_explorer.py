@@ -15,6 +15,7 @@ from itertools import product
 
 import numpy as np
 import pytest
+
 from lrlab import schedules
 from lrlab.explorer import BASE_LR, KINDS, MIN_LR, schedule_explorer
 

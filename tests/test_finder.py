@@ -14,12 +14,13 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lrlab.data import TensorLoader, digits
-from lrlab.finder import RangeTestResult, lr_range_test
-from lrlab.models import mlp
 from torch import nn
 from torch.utils.data import DataLoader
 from torch_lr_finder import LRFinder
+
+from lrlab.data import TensorLoader, digits
+from lrlab.finder import RangeTestResult, lr_range_test
+from lrlab.models import mlp
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt

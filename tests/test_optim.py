@@ -29,9 +29,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lrlab import optim, schedules
 from sklearn.datasets import load_digits
 from torch.optim import lr_scheduler
+
+from lrlab import optim, schedules
 
 STEPS = 150
 ATOL = 1e-7  # absolute, on parameters of order 0.1 to 1

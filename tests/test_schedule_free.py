@@ -12,10 +12,11 @@ import schedulefree
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch.nn import functional as F
+
 from lrlab.data import digits
 from lrlab.models import mlp
 from lrlab.schedule_free import ScheduleFreeAdamW, ScheduleFreeSGD
-from torch.nn import functional as F
 
 TOL = 1e-10  # float64; the two implementations order their floating-point operations differently
 

@@ -22,8 +22,9 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lrlab import schedules as S
 from torch.optim import lr_scheduler as tlr
+
+from lrlab import schedules as S
 
 # Hypothesis budget: the file must stay well under a minute on a shared 2-core machine.
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,11 +9,12 @@ import types
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
+from torch.optim.lr_scheduler import ReduceLROnPlateau, StepLR
+
 from lrlab.data import TensorLoader, digits
 from lrlab.models import mlp
 from lrlab.train import History, _auto_progress, evaluate, fit, train_digits
-from torch import nn
-from torch.optim.lr_scheduler import ReduceLROnPlateau, StepLR
 
 
 @pytest.fixture(scope="module")

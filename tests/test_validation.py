@@ -14,6 +14,7 @@ import math
 from numbers import Integral, Real
 
 import pytest
+
 from lrlab import schedules as S
 from lrlab._validate import (
     Boolean,

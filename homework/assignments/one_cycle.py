@@ -18,6 +18,7 @@ import warnings
 from typing import Any
 
 import torch
+
 from lrlab.data import digits
 from lrlab.models import mlp
 from lrlab.train import fit

@@ -255,6 +255,7 @@ def train_with_schedule(rates, optimizer="sgd", momentum=0.9, seed=0):
     settings give the same number every time on a machine.
     """
     import torch
+
     from lrlab.data import digits
     from lrlab.models import mlp
     from lrlab.train import fit
