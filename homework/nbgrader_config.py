@@ -10,7 +10,9 @@ this file changes from plain nbgrader, and why:
   (``lrlab_grading.intake``), and re-checks the graded cells itself
   (``lrlab_grading.checks``);
 * feedback never shows hidden tests (``lrlab_grading.feedback``);
-* ``zip_collect`` understands files named ``<student>_<anything>_one_cycle.ipynb``.
+* ``zip_collect`` reads the LMS's download itself (``lrlab_grading.collect``): ids only from
+  the LMS's own names, presets for plain names, Canvas and Moodle;
+* student HTML is made inert before formgrader or feedback shows it (``lrlab_grading.inert``).
 """
 
 import os
