@@ -62,7 +62,7 @@ clean:
 release: install
 	$(BIN)/python homework/tools/release.py --release
 
-grade: install
-	cd homework && OMP_NUM_THREADS=1 $(abspath $(BIN))/python -m lrlab_grading.classgrade
 # Every submitted student of every assignment in homework/source/, on all cores: autograde,
 # feedback, export; who needs a look is listed at the end (homework/README.md, step 4).
+grade: install
+	cd homework && OMP_NUM_THREADS=1 $(abspath $(BIN))/python -m lrlab_grading.classgrade
