@@ -194,9 +194,9 @@ FIT_FORMULAS_JS = """
   function fit() {
     document.querySelectorAll('div.math > mjx-container[display="true"]').forEach((box) => {
       box.style.removeProperty('font-size');
-      const hidden = box.scrollWidth - box.clientWidth;
-      if (hidden <= 1) return;
-      const scale = box.clientWidth / box.scrollWidth;
+      if (box.scrollWidth - box.clientWidth <= 1) return;
+      // Against the whole line: the equation number then wraps above a formula that needs it.
+      const scale = box.parentElement.clientWidth / box.scrollWidth;
       if (scale < MIN_SCALE) return;
       const size = parseFloat(getComputedStyle(box).fontSize) * scale * 0.98;
       box.style.setProperty('font-size', `${size}px`, 'important');
