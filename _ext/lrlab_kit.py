@@ -573,7 +573,10 @@ def write_kit_zip(app: Sphinx, exception: Exception | None) -> None:
     lectures = kit_lectures(app)
     target = Path(app.outdir) / KIT_ZIP
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as kit:
-        kit.writestr("README.md", KIT_README.format(title=app.config.project, torch=TORCH_PIN))
+        kit.writestr(
+            "README.md",
+            KIT_README.format(title=app.config.html_title or app.config.project, torch=TORCH_PIN),
+        )
         kit.writestr("requirements.txt", kit_requirements(wheel))
         kit.write(wheel, wheel.name)
         for docname in lectures:

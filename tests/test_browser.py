@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from lrlab.plotting import BOOK_STYLE
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from lrlab.plotting import BOOK_STYLE
 from tests.book_build import REPO
 from tests.test_book import PAGES, TEACHING
 

@@ -7,6 +7,7 @@ from pydoc_data.topics import topics
 import numpy as np
 import pytest
 import torch
+
 from lrlab.schedules import constant, warmup
 from lrlab.textlm import (
     char_corpus,
@@ -180,7 +181,6 @@ def test_global_rng_untouched_by_training():
         ({"eval_windows": 0}, "eval_windows"),
         ({"d_model": 30, "n_heads": 4}, "d_model"),
         ({"context": 0}, "context"),
-        ({"num_threads": 0}, "num_threads"),
     ],
 )
 def test_train_bad_input_names_the_argument(kwargs, name):

@@ -9,6 +9,7 @@ Submodules, each taught in the lecture named beside it:
 - ``lrlab.landscapes``: 2-D test problems and optimizer trajectories (adaptive methods)
 - ``lrlab.finder``: the learning-rate range test and its suggestion rules
 - ``lrlab.data``, ``lrlab.models``, ``lrlab.train``: the digits task, a small MLP, ``fit``
+- ``lrlab.textlm``: a tiny character-level language model on Python's own docs (practice)
 - ``lrlab.stats``: the paired-seed interval and sign test that judge experiments (experiments)
 - ``lrlab.plotting``, ``lrlab.explorer``: the book's figures and interactive explorers
 
@@ -34,6 +35,7 @@ __all__ = [
     "schedule_free",
     "schedules",
     "stats",
+    "textlm",
     "train",
 ]
 

@@ -22,8 +22,8 @@ WSD experiments.
   :func:`train_char_lm` trains it with AdamW (or SGD) under an ``lrlab`` schedule and
   returns a :class:`LMHistory` of per-step rates and losses and periodic validation losses.
 
-Like :func:`lrlab.train.fit`, training runs with one torch thread by default and leaves the
-global random number generator alone: the seed fixes the initialisation and the batches.
+Like :func:`lrlab.train.fit`, training leaves the global random number generator alone: the
+seed fixes the initialisation and the batches.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from lrlab._validate import InvalidArgumentError, check_choice, check_int, check_real
-from lrlab.train import torch_threads
 
 __all__ = [
     "CharCorpus",
@@ -205,6 +204,7 @@ class CharTransformer(nn.Module):
         self.head = nn.Linear(d_model, vocab_size)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """Next-character logits: ``(batch, n)`` ids in, ``(batch, n, vocab)`` logits out."""
         n = ids.shape[1]
         if n > self.context:
             raise ValueError(f"ids must have at most context = {self.context} columns, got {n}")
@@ -304,7 +304,6 @@ def train_char_lm(
     n_layers: int = 2,
     eval_every: int = 100,
     eval_windows: int = 128,
-    num_threads: int | None = 1,
 ) -> LMHistory:
     """Train :func:`char_transformer` on :func:`char_corpus` for ``steps`` steps.
 
@@ -373,26 +372,25 @@ def train_char_lm(
         history.eval_steps.append(step)
         history.val_loss.append(float(loss))
 
-    with torch_threads(num_threads):
-        validate(0)
-        for t in range(steps):
-            lr = float(schedule(t))
-            if not (math.isfinite(lr) and lr >= 0.0):
-                raise ValueError(f"the schedule returned lr={lr} at step {t}; it must be >= 0")
-            for group in opt.param_groups:
-                group["lr"] = lr
-            x, y = random_windows(corpus.train, batch_size, context, generator)
-            loss = F.cross_entropy(model(x).reshape(-1, vocab_size), y.reshape(-1))
-            history.lr.append(lr)
-            history.train_loss.append(loss.item())
-            if not math.isfinite(history.train_loss[-1]):
-                history.diverged = True
-                return history
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if clip_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-            opt.step()
-            if (t + 1) % eval_every == 0 or t + 1 == steps:
-                validate(t + 1)
+    validate(0)
+    for t in range(steps):
+        lr = float(schedule(t))
+        if not (math.isfinite(lr) and lr >= 0.0):
+            raise ValueError(f"the schedule returned lr={lr} at step {t}; it must be >= 0")
+        for group in opt.param_groups:
+            group["lr"] = lr
+        x, y = random_windows(corpus.train, batch_size, context, generator)
+        loss = F.cross_entropy(model(x).reshape(-1, vocab_size), y.reshape(-1))
+        history.lr.append(lr)
+        history.train_loss.append(loss.item())
+        if not math.isfinite(history.train_loss[-1]):
+            history.diverged = True
+            return history
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip_norm is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        opt.step()
+        if (t + 1) % eval_every == 0 or t + 1 == steps:
+            validate(t + 1)
     return history

@@ -33,12 +33,11 @@ bar is shown when the running cell was sent with ``allow_stdin`` (front-ends tha
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,24 +52,6 @@ from lrlab._validate import check_int, check_lr
 __all__ = ["History", "evaluate", "fit", "train_digits"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-@contextlib.contextmanager
-def torch_threads(num_threads: int | None) -> Iterator[None]:
-    """Run a block with ``num_threads`` torch intra-op threads, then restore the old count.
-
-    Not part of the teaching API (thread counts are set where a process starts: the book
-    build, pytest, the grading kernels, the benchmarks); kept only for ``lrlab.textlm``.
-    """
-    if num_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(check_int("num_threads", num_threads, low=1))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass
