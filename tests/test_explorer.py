@@ -187,7 +187,7 @@ def test_html_is_reproducible():
 
 
 def test_unknown_kind_names_the_allowed_values():
-    with pytest.raises(ValueError, match="kind must be one of") as info:
+    with pytest.raises(ValueError, match="The 'kind' parameter") as info:
         schedule_explorer("cosine")
     for kind in KINDS:
         assert kind in str(info.value)
