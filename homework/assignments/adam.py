@@ -336,7 +336,7 @@ def rule_violation(nb: Any) -> str | None:
     )
     if problem:
         return problem
-    for cell in rules.student_cells(nb):
+    for cell in _grading().student_code_cells(nb):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         # torch.optim.Adam used in code: attribute access, which the name rule cannot see
         if grade_id in ("adam_solution", "adamw_solution") and {"Adam", "AdamW"} & (

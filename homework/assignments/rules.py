@@ -11,17 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def student_cells(nb: Any) -> list[Any]:
-    """Code cells the student wrote (answer cells and cells of their own)."""
-    cells = []
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        instructors = (meta.get("locked") or meta.get("grade")) and not meta.get("solution")
-        if cell.cell_type == "code" and not instructors:
-            cells.append(cell)
-    return cells
-
-
 def violation(nb: Any, forbidden: dict[str, frozenset[str]], message: str) -> str | None:
     """The first broken rule, as a message for the student, or None.
 
@@ -30,7 +19,7 @@ def violation(nb: Any, forbidden: dict[str, frozenset[str]], message: str) -> st
     """
     from lrlab_grading import checks  # the grading package, next to this folder
 
-    for cell in student_cells(nb):
+    for cell in checks.student_code_cells(nb):
         names = checks.names_in(cell.source)
         used = (names & checks.TAMPERING_NAMES) | (
             checks.bare_names_in(cell.source) & checks.BARE_TAMPERING_NAMES
