@@ -31,14 +31,12 @@ CELL_POINTS = {
 AUTOGRADED_TOTAL = sum(CELL_POINTS.values())
 
 
-def hidden_and_solution_lines() -> tuple[set[str], set[str]]:
-    """Distinctive lines of the source notebook's hidden tests and solutions (stripped).
-
-    None of them may reach a student: the released notebook, the book's HTML, feedback.
-    (A line that the released notebook also holds, such as a signature, is not secret.)
-    """
+def marked_lines(nb: nbformat.NotebookNode, min_chars: int) -> tuple[set[str], set[str]]:
+    """Stripped lines inside nbgrader's hidden-test and solution regions of ``nb``, those of at
+    least ``min_chars`` characters (long enough to be the notebook's own, not a bracket or a
+    bare ``else:``)."""
     hidden, solution = set(), set()
-    for cell in nbformat.read(SOURCE, as_version=4).cells:
+    for cell in nb.cells:
         region = None
         for line in cell.source.splitlines():
             if "BEGIN HIDDEN TESTS" in line:
@@ -47,10 +45,18 @@ def hidden_and_solution_lines() -> tuple[set[str], set[str]]:
                 region = solution
             elif "END HIDDEN TESTS" in line or "END SOLUTION" in line:
                 region = None
-            elif region is not None and len(line.strip()) >= 12:
-                # long enough to be this notebook's own, not a bracket or a bare `else:`
+            elif region is not None and len(line.strip()) >= min_chars:
                 region.add(line.strip())
     return hidden, solution
+
+
+def hidden_and_solution_lines() -> tuple[set[str], set[str]]:
+    """Distinctive lines of the source notebook's hidden tests and solutions (stripped).
+
+    None of them may reach a student: the released notebook, the book's HTML, feedback.
+    (A line that the released notebook also holds, such as a signature, is not secret.)
+    """
+    return marked_lines(nbformat.read(SOURCE, as_version=4), min_chars=12)
 
 
 def _solution_of(grade_id: str) -> str:

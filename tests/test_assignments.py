@@ -33,6 +33,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
+from tests.homework_submissions import marked_lines
+
 pytestmark = pytest.mark.homework
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,18 +78,7 @@ def secret_lines(name: str) -> tuple[set[str], set[str]]:
         for cell in nbformat.read(HOMEWORK / "student" / f"{name}.ipynb", as_version=4).cells
         for line in cell.source.splitlines()
     }
-    hidden, solution = set(), set()
-    for cell in source.cells:
-        region = None
-        for line in cell.source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
-                region = hidden
-            elif "BEGIN SOLUTION" in line:
-                region = solution
-            elif "END HIDDEN TESTS" in line or "END SOLUTION" in line:
-                region = None
-            elif region is not None and len(line.strip()) >= 16:
-                region.add(line.strip())
+    hidden, solution = marked_lines(source, min_chars=16)
     return hidden - released, solution - released
 
 
