@@ -19,7 +19,6 @@ import functools
 import http.server
 import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,19 +30,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from lrlab.plotting import BOOK_STYLE
 from tests.book_build import REPO
+from tests.chromium import launch
 from tests.test_book import PAGES, TEACHING
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SCREENSHOTS = REPO / "_build" / "screenshots"
 EXPLORER_PAGES = [
     "lectures/decay_schedules",
@@ -83,9 +74,8 @@ def site(html: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian chromium is missing: scripts/install-system-packages.sh"
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 

@@ -29,12 +29,14 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from playwright.sync_api import sync_playwright
+
+from tests.chromium import launch
 
 pytestmark = [pytest.mark.homework, pytest.mark.browser]
 
 HOMEWORK = Path(__file__).resolve().parent.parent / "homework"
 ASSIGNMENT = "one_cycle"
-CHROMIUM = "/usr/bin/chromium"
 GENERATED = ("release", "submitted", "autograded", "feedback", "downloaded", "exports")
 
 
@@ -189,20 +191,8 @@ def server(graded: Path):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(p)
         yield browser
         browser.close()
 

@@ -26,20 +26,11 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from tests.chromium import launch
 from tests.kit_env import KitVenv, student_env
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # A short lecture with two explorers (warm-up, cyclic).
 LECTURE = "warmup_cyclical"
 RUN_TIMEOUT_S = 300
@@ -124,9 +115,8 @@ def test_an_explorer_draws_and_moves_in_jupyterlab(lab: str) -> None:
             failed.append(route.request.url)
             route.abort()
 
-    assert Path(CHROMIUM).exists(), "Debian chromium is missing: scripts/install-system-packages.sh"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.route("**/*", only_local)
