@@ -8,6 +8,9 @@ manner of scikit-learn's parameter validation::
     Interval(Integral, 1, None, closed="left")   # an int >= 1 (floats are not)
     Options({"min", "max"})                      # one of these strings
     IncreasingInts(low=0)                        # strictly increasing ints >= 0
+    Numbers(min_size=2, positive=True)           # a 1-D sequence of finite numbers > 0
+    InstanceOf(nn.Module, "torch.nn.Module")     # an object of a class
+    IsCallable()                                 # a function, a schedule, a class
 
 :func:`validate_params` declares them on a function; :func:`check` applies one. Every
 failure raises :class:`InvalidArgumentError` (a ``ValueError``) with one message format,
@@ -15,6 +18,10 @@ naming the function, the argument, what is allowed and the value::
 
     The 'lr' parameter of cosine_annealing must be a finite number in the range [0, inf).
     Got -0.1 instead.
+
+An argument constrained by another one (a floor below the peak, a scheduler attached to
+the optimizer it is given with) is checked in the function's body, with :func:`check` and
+a constraint built from the other argument, or with :func:`invalid` in the same format.
 
 The declarations are also what ``tests/test_validation.py`` draws its bad arguments from.
 This module is plumbing that no lecture teaches.
@@ -31,11 +38,16 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, TypeVar
 
+import numpy as np
+
 __all__ = [
     "Boolean",
     "IncreasingInts",
+    "InstanceOf",
     "Interval",
     "InvalidArgumentError",
+    "IsCallable",
+    "Numbers",
     "Options",
     "check",
     "check_choice",
@@ -44,6 +56,7 @@ __all__ = [
     "check_lr",
     "check_optimizer_lr",
     "check_real",
+    "invalid",
     "validate_params",
 ]
 
@@ -206,7 +219,126 @@ class Boolean:
         return False
 
 
-Constraint = Interval | Options | IncreasingInts | Boolean
+@dataclass(frozen=True)
+class Numbers:
+    """A sequence (or array) of numbers: 1-D unless ``ndim`` says otherwise (``None``: any).
+
+    At least ``min_size`` of them, or exactly ``size``; each finite unless ``finite=False``
+    (NaN and inf are then numbers too) and > 0 if ``positive``. Bools and strings are not
+    numbers. The value is converted to a float64 array.
+    """
+
+    min_size: int = 1
+    size: int | None = None
+    positive: bool = False
+    finite: bool = True
+    ndim: int | None = 1
+
+    def accepts(self, value: object) -> bool:
+        if isinstance(value, str | bytes):
+            return False
+        try:
+            raw = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nesting
+            return False
+        # ints and floats only: bools are not numbers here (as everywhere in lrlab), and
+        # neither are strings that float() would parse
+        if raw.dtype.kind not in "iuf" or (self.ndim is not None and raw.ndim != self.ndim):
+            return False
+        if raw.size < self.min_size or (self.size is not None and raw.size != self.size):
+            return False
+        x = raw.astype(float)
+        if self.finite and not np.all(np.isfinite(x)):
+            return False
+        return not self.positive or bool(np.all(x > 0))
+
+    def convert(self, value: Any) -> Any:
+        return np.asarray(value, dtype=float)
+
+    def __str__(self) -> str:
+        count = f"{self.size}" if self.size is not None else f"at least {self.min_size}"
+        kind = " finite" if self.finite else ""
+        plural = "s" if self.size != 1 and (self.size is not None or self.min_size != 1) else ""
+        shape = "1-D " if self.ndim == 1 else (f"{self.ndim}-D " if self.ndim else "")
+        sign = " > 0" if self.positive else ""
+        return f"a {shape}sequence of {count}{kind} number{plural}{sign}"
+
+    def invalid_examples(self) -> list[object]:
+        n = self.size if self.size is not None else max(self.min_size, 1)
+        bad: list[object] = [[1.0] * (n - 1) + ["1"], "12", [True] * n, None]
+        if self.size is not None:
+            bad.append([1.0] * (n + 1))
+        if n > 1 or self.size is None:
+            bad.append([1.0] * (n - 1))
+        if self.ndim == 1:
+            bad += [3.0, [[1.0] * n] * 2]
+        if self.finite:
+            bad += [[1.0] * (n - 1) + [v] for v in (math.nan, math.inf)]
+        if self.positive:
+            bad += [[1.0] * (n - 1) + [v] for v in (0.0, -1.0)]
+        return [b for b in bad if not self.accepts(b)]
+
+    def valid_example(self) -> list[float]:
+        n = self.size if self.size is not None else max(self.min_size, 2)
+        return [1.0 + i for i in range(n)]
+
+
+@dataclass(frozen=True)
+class InstanceOf:
+    """An instance of ``cls`` (named ``label`` in messages, e.g. ``"torch.nn.Module"``).
+
+    It has no ``valid_example``: a model or an optimizer cannot be made up from the
+    constraint alone, so the generated tests supply one.
+    """
+
+    cls: type
+    label: str
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, self.cls)
+
+    def convert(self, value: Any) -> Any:
+        return value
+
+    def __str__(self) -> str:
+        return f"an instance of {self.label}"
+
+    def invalid_examples(self) -> list[object]:
+        return [v for v in (None, "model", 1.0) if not isinstance(v, self.cls)]
+
+
+@dataclass(frozen=True)
+class IsCallable:
+    """Anything callable: a function, a schedule, a class.
+
+    Like :class:`InstanceOf`, no ``valid_example``: what a valid callable must do
+    (a loss, a schedule, an optimizer class) depends on the argument.
+    """
+
+    def accepts(self, value: object) -> bool:
+        return callable(value)
+
+    def convert(self, value: Any) -> Any:
+        return value
+
+    def __str__(self) -> str:
+        return "a callable"
+
+    def invalid_examples(self) -> list[object]:
+        return [None, 1.0, "f"]
+
+
+Constraint = Interval | Options | IncreasingInts | Boolean | Numbers | InstanceOf | IsCallable
+
+
+def invalid(func: str, name: str, must: str, got: str) -> InvalidArgumentError:
+    """The package's error, in its one format, for a rule no constraint states.
+
+    ``must`` completes "The 'name' parameter of func must ..."; ``got`` describes the value:
+    ``raise invalid("fit", "val_loader", "be given with a plateau rule", "None")``.
+    """
+    where = f" of {func}" if func else ""
+    return InvalidArgumentError(f"The {name!r} parameter{where} must {must}. Got {got} instead.")
 
 
 def check(func: str, name: str, value: Any, constraint: Constraint | list[Any]) -> Any:
@@ -223,10 +355,7 @@ def check(func: str, name: str, value: Any, constraint: Constraint | list[Any]) 
         elif c.accepts(value):
             return c.convert(value)
     allowed = " or ".join("None" if c is None else str(c) for c in options)
-    where = f" of {func}" if func else ""
-    raise InvalidArgumentError(
-        f"The {name!r} parameter{where} must be {allowed}. Got {value!r} instead."
-    )
+    raise invalid(func, name, f"be {allowed}", repr(value))
 
 
 def validate_params(**constraints: Constraint | list[Any]) -> Callable[[F], F]:

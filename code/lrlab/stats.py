@@ -11,74 +11,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from numbers import Real
-from typing import Any
 
 import numpy as np
 from scipy import stats as _scipy_stats
 
-from lrlab._validate import Interval, InvalidArgumentError, validate_params
+from lrlab._validate import Interval, Numbers, invalid, validate_params
 
 __all__ = ["paired_ratio_interval", "sign_test"]
 
 
-@dataclass(frozen=True)
-class _Sample:
-    """A 1-D sequence of at least ``min_size`` finite numbers, each > 0 if ``positive``.
-
-    A constraint in the vocabulary of :mod:`lrlab._validate`, so a bad sample gets the
-    package's one message format.
-    """
-
-    min_size: int = 2
-    positive: bool = False
-
-    def accepts(self, value: object) -> bool:
-        if isinstance(value, str | bytes):
-            return False
-        try:
-            raw = np.asarray(value)
-        except (TypeError, ValueError):  # ragged nesting
-            return False
-        # ints and floats only: bools are not numbers here (as everywhere in lrlab), and
-        # neither are strings that float() would parse
-        if raw.dtype.kind not in "iuf" or raw.ndim != 1 or len(raw) < self.min_size:
-            return False
-        x = raw.astype(float)
-        return bool(np.all(np.isfinite(x))) and (not self.positive or bool(np.all(x > 0)))
-
-    def convert(self, value: Any) -> np.ndarray:
-        return np.asarray(value, dtype=float)
-
-    def __str__(self) -> str:
-        sign = " > 0" if self.positive else ""
-        return f"a 1-D sequence of at least {self.min_size} finite numbers{sign}"
-
-    def invalid_examples(self) -> list[object]:
-        """Values this constraint rejects (the tests draw their bad arguments from here)."""
-        bad: list[object] = [[1.0] * (self.min_size - 1), [[1.0, 2.0]] * self.min_size]
-        bad += [[1.0] * (self.min_size - 1) + [v] for v in (math.nan, math.inf, "1")]
-        bad += ["12", 3.0, [True] * self.min_size]
-        if self.positive:
-            bad += [[1.0] * (self.min_size - 1) + [v] for v in (0.0, -1.0)]
-        return bad
-
-    def valid_example(self) -> list[float]:
-        return [1.0 + i for i in range(max(self.min_size, 2))]
-
-
 def _same_length(func: str, a: np.ndarray, b: np.ndarray) -> None:
     if len(a) != len(b):
-        raise InvalidArgumentError(
-            f"The 'b' parameter of {func} must hold one value per value of 'a' "
-            f"({len(a)} pairs). Got {len(b)} values instead."
+        raise invalid(
+            func, "b", f"hold one value per value of 'a' ({len(a)} pairs)", f"{len(b)} values"
         )
 
 
 @validate_params(
-    a=_Sample(positive=True),  # type: ignore[arg-type]
-    b=_Sample(positive=True),  # type: ignore[arg-type]
+    a=Numbers(min_size=2, positive=True),
+    b=Numbers(min_size=2, positive=True),
     confidence=Interval(Real, 0, 1, closed="neither"),
 )
 def paired_ratio_interval(
@@ -135,7 +87,7 @@ def paired_ratio_interval(
     return math.exp(mean - half), math.exp(mean + half)
 
 
-@validate_params(a=_Sample(min_size=1), b=_Sample(min_size=1))  # type: ignore[arg-type]
+@validate_params(a=Numbers(min_size=1), b=Numbers(min_size=1))
 def sign_test(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
     r"""Two-sided p-value of the exact sign test on the paired differences ``a - b``.
 

@@ -105,7 +105,9 @@ class Schedule:
             t = np.concatenate([t, np.zeros(_MIN_RUN - n, dtype=np.int64)])
         steps = t if self._integer_steps else t.astype(np.float64)
         out = np.asarray(self._formula(steps), dtype=np.float64)
-        return np.broadcast_to(out, t.shape)[:n]
+        if out.shape != t.shape:  # a formula may return a scalar (a constant rate)
+            out = np.broadcast_to(out, t.shape)
+        return out[:n]
 
     def _evaluate(self, step: np.ndarray) -> np.ndarray:
         if step.dtype.kind not in "iu":
@@ -113,19 +115,24 @@ class Schedule:
                 f"step must be an array of integers >= 0, got an array of dtype {step.dtype}"
             )
         flat = step.reshape(-1)
-        if flat.size and flat.min() < 0:
-            raise InvalidArgumentError(
-                f"step must be an array of integers >= 0, got one containing {flat.min()}"
-            )
-        if flat.size and step.dtype == np.uint64 and flat.max() > _INT64_MAX:
-            raise InvalidArgumentError(
-                f"step must be an array of integers < 2**63, got {flat.max()}"
-            )
-        flat = flat.astype(np.int64, copy=False)
         out = np.empty(flat.size, dtype=np.float64)
         for start in range(0, flat.size, _CHUNK):
-            out[start : start + _CHUNK] = self._run(flat[start : start + _CHUNK])
+            # Each slice is checked where it is evaluated, while it sits in the cache: a
+            # separate check of the whole array first would be one more pass through memory.
+            steps = _checked_steps(flat[start : start + _CHUNK])
+            out[start : start + _CHUNK] = self._run(steps)
         return out.reshape(step.shape)
+
+
+def _checked_steps(steps: np.ndarray) -> np.ndarray:
+    """A non-empty slice of an integer step array as int64, if every step is in [0, 2**63)."""
+    if steps.min() < 0:
+        raise InvalidArgumentError(
+            f"step must be an array of integers >= 0, got one containing {steps.min()}"
+        )
+    if steps.dtype == np.uint64 and steps.max() > _INT64_MAX:
+        raise InvalidArgumentError(f"step must be an array of integers < 2**63, got {steps.max()}")
+    return steps.astype(np.int64, copy=False)
 
 
 def _as_step_int(step: object) -> int:
