@@ -69,3 +69,142 @@ def test_a_clean_page_passes_with_lrlab_first_party(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 pages clean" in done.stdout
+
+
+BADLY_FORMATTED = """\
+---
+jupytext:
+  text_representation:
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  name: python3
+---
+
+# A page
+
+```{code-cell} ipython3
+import numpy as np
+```
+
+Prose with `code`  and  double  spaces, left alone.
+
+```{code-cell} ipython3
+---
+tags: [hide-input]
+mystnb:
+  figure:
+    caption: A caption
+---
+
+%matplotlib inline
+rates = np.array([0.1,0.05,
+    0.025])
+print( rates )
+```
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+assert  rates.size == 3
+```
+"""
+FORMATTED_CELL_2 = """\
+%matplotlib inline
+rates = np.array([0.1, 0.05, 0.025])
+print(rates)
+"""
+
+
+def test_a_badly_formatted_cell_is_reported_at_its_page_cell_and_line(tmp_path: Path) -> None:
+    done = lint(tmp_path, BADLY_FORMATTED)
+    assert done.returncode == 1, done.stdout + done.stderr
+    findings = [line for line in done.stdout.splitlines() if ": format:" in line]
+    # cell 2's second line (md line 27; the magic on its first line is left alone) and
+    # cell 3's first line (md line 35), each shown with the change ruff format makes
+    assert [f.split(": format:")[0].rsplit("page.md:", 1)[1] for f in findings] == [
+        "cell 2:line 2 (md line 27)",
+        "cell 3:line 1 (md line 35)",
+    ], done.stdout
+    assert "    - rates = np.array([0.1,0.05," in done.stdout
+    assert "    + rates = np.array([0.1, 0.05, 0.025])" in done.stdout
+    assert "    + assert rates.size == 3" in done.stdout
+
+
+def test_format_rewrites_only_the_cell_bodies(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(BADLY_FORMATTED)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--format", str(page)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "formatted" in done.stdout and "1 pages clean" in done.stdout
+    expected = BADLY_FORMATTED.replace(
+        "%matplotlib inline\nrates = np.array([0.1,0.05,\n    0.025])\nprint( rates )\n",
+        FORMATTED_CELL_2,
+    ).replace("assert  rates.size", "assert rates.size")
+    assert expected != BADLY_FORMATTED
+    # front matter, options (with the blank lines after them), markdown: byte for byte
+    assert page.read_text() == expected
+    assert lint(tmp_path, expected).returncode == 0
+
+
+HIDDEN = """\
+---
+jupytext:
+  text_representation:
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  name: python3
+---
+
+```{code-cell} ipython3
+from myst_nb import glue
+
+rates = [0.1, 0.05]
+```
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+best = min(rates)
+for i, rate in enumerate(rates):
+    glue(f"rate-{i}", rate)
+glue("best", best)
+```
+
+```{code-cell} ipython3
+i = 0
+print(i, [rate for rate in rates], best)
+```
+"""
+
+
+def test_a_hidden_cell_that_defines_what_a_later_cell_reads_is_reported(tmp_path: Path) -> None:
+    done = lint(tmp_path, HIDDEN)
+    assert done.returncode == 1, done.stdout + done.stderr
+    findings = [line for line in done.stdout.splitlines() if "hidden-cell" in line]
+    # `best` is read by the last cell; `i` (bound again first) and `rate` (a comprehension's
+    # own variable) are not reads of the hidden cell's names
+    assert len(findings) == 1, done.stdout
+    assert (
+        findings[0]
+        .split("page.md:")[1]
+        .startswith(
+            "cell 2:line 1 (md line 19): hidden-cell: `best` is defined in a hidden cell "
+            "and read by cell 3 (md line 27)"
+        )
+    )
+    keys = [line for line in done.stdout.splitlines() if "glue-key" in line]
+    assert len(keys) == 1 and "cell 2:line 3 (md line 21)" in keys[0], done.stdout
+    assert "f'rate-{i}'" in keys[0]
+    fixed = HIDDEN.replace(
+        'for i, rate in enumerate(rates):\n    glue(f"rate-{i}", rate)\n',
+        'glue("rate-0", rates[0])\n',
+    ).replace(", best)", ", min(rates))")
+    done = lint(tmp_path, fixed)
+    assert done.returncode == 0, done.stdout + done.stderr
