@@ -188,22 +188,8 @@ def test_a_diverging_run_fills_with_inf_or_nan_quietly():
     assert np.isfinite(path[0]).all() and not np.isfinite(path[-1]).all()
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [({"steps": -1}, "steps"), ({"steps": 2.5}, "steps"), ({"start": (1.0, 2.0, 3.0)}, "start")],
-)
-def test_trajectory_rejects_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        landscapes.trajectory(optim.SGD, landscapes.saddle(), **{"steps": 3, **kwargs})
-
-
-def test_problem_factories_reject_bad_input():
-    with pytest.raises(ValueError, match="condition_number"):
-        landscapes.quadratic(condition_number=0.5)
-    with pytest.raises(ValueError, match="b"):
-        landscapes.rosenbrock(b=0.0)
-    with pytest.raises(ValueError, match="n"):
-        landscapes.saddle().grid(n=1)
+# Bad arguments (steps, start, condition_number, b, n, ...) are generated from the
+# declared constraints in tests/test_validation.py.
 
 
 def test_zero_steps_is_just_the_start():

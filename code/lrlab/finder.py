@@ -71,7 +71,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lrlab._validate import Interval, Options, check, validate_params
+from lrlab._validate import InstanceOf, Interval, IsCallable, Options, check, validate_params
 
 __all__ = ["SUGGESTION_METHODS", "RangeTestResult", "lr_range_test"]
 
@@ -200,8 +200,7 @@ class RangeTestResult:
         methods = [method] if isinstance(method, str) else list(method or ())
         log_lrs = np.log(np.asarray(self.lrs, dtype=float))
         for name in methods:
-            if name not in SUGGESTION_METHODS:
-                raise ValueError(f"method must be in {SUGGESTION_METHODS} or None, got {name!r}")
+            check("RangeTestResult.plot", "method", name, Options(SUGGESTION_METHODS))
             try:
                 lr = self.suggest(name)
             except ValueError:
@@ -243,6 +242,9 @@ def _cycle(loader: Iterable[Any]) -> Iterator[Any]:
 
 
 @validate_params(
+    model=InstanceOf(nn.Module, "torch.nn.Module"),
+    loss_fn=IsCallable(),
+    optimizer=InstanceOf(torch.optim.Optimizer, "torch.optim.Optimizer"),
     start_lr=Interval(Real, 0, None, closed="neither"),
     end_lr=Interval(Real, 0, None, closed="neither"),
     num_iter=Interval(Integral, 2, None, closed="left"),
@@ -304,14 +306,6 @@ def lr_range_test(
     >>> 1e-4 < result.suggest("valley") < 10
     True
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(
-            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
-        )
-    if not callable(loss_fn):
-        raise ValueError(f"loss_fn must be callable, got {loss_fn!r}")
     check("lr_range_test", "end_lr", end_lr, Interval(Real, start_lr, None, closed="neither"))
     if diverge_th != math.inf:  # inf: never stop on the threshold
         check("lr_range_test", "diverge_th", diverge_th, Interval(Real, 1, None, closed="neither"))

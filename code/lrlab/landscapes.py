@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+
+from lrlab._validate import InstanceOf, Interval, IsCallable, Numbers, validate_params
 
 __all__ = ["Problem", "quadratic", "rosenbrock", "saddle", "trajectory"]
 
@@ -48,14 +51,16 @@ class Problem:
     ylim: tuple[float, float]
     critical_points: tuple[tuple[float, float], ...] = field(default=())
 
+    @validate_params(n=Interval(Integral, 2, None, closed="left"))
     def grid(self, n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(X, Y, Z)`` over the problem's window on an n x n grid, ready for ``contour``."""
-        if n < 2:
-            raise ValueError(f"n must be >= 2, got {n!r}")
         X, Y = np.meshgrid(np.linspace(*self.xlim, n), np.linspace(*self.ylim, n))
         return X, Y, self.value(X, Y)
 
 
+@validate_params(
+    condition_number=Interval(Real, 1, None, closed="left"), angle=Interval(Real, None, None)
+)
 def quadratic(condition_number: float = 10.0, angle: float = 0.0) -> Problem:
     """An ill-conditioned quadratic bowl f = ½ (u² + κ w²), with minimum 0 at the origin.
 
@@ -65,9 +70,7 @@ def quadratic(condition_number: float = 10.0, angle: float = 0.0) -> Problem:
     is the picture that motivates momentum. A rotated valley (``angle`` not a multiple of
     π/2) is also the case where coordinate-wise methods such as Adam lose their advantage.
     """
-    if not condition_number >= 1.0:
-        raise ValueError(f"condition_number must be >= 1, got {condition_number!r}")
-    kappa = float(condition_number)
+    kappa = condition_number
     c, s = float(np.cos(angle)), float(np.sin(angle))
 
     def value(x, y):
@@ -91,6 +94,7 @@ def quadratic(condition_number: float = 10.0, angle: float = 0.0) -> Problem:
     )
 
 
+@validate_params(a=Interval(Real, None, None), b=Interval(Real, 0, None, closed="neither"))
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
     """Rosenbrock's banana f = (a − x)² + b (y − x²)², minimum 0 at (a, a²).
 
@@ -98,9 +102,6 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
     is easy, following it is slow, and a learning rate large enough to move along it makes
     plain gradient descent bounce between its steep walls.
     """
-    if not b > 0:
-        raise ValueError(f"b must be > 0, got {b!r}")
-    a, b = float(a), float(b)
 
     def value(x, y):
         return (a - x) ** 2 + b * (y - x**2) ** 2
@@ -149,6 +150,13 @@ def saddle() -> Problem:
     )
 
 
+@validate_params(
+    optimizer_cls=IsCallable(),
+    problem=InstanceOf(Problem, "lrlab.landscapes.Problem"),
+    start=[Numbers(size=2), None],
+    steps=Interval(Integral, 0, None, closed="left"),
+    schedule=[IsCallable(), None],
+)
 def trajectory(
     optimizer_cls: type[torch.optim.Optimizer],
     problem: Problem,
@@ -170,12 +178,7 @@ def trajectory(
 
         path = trajectory(optim.SGD, rosenbrock(), steps=500, lr=1e-3, momentum=0.9)
     """
-    if not (isinstance(steps, (int, np.integer)) and steps >= 0):
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    start = problem.start if start is None else start
-    theta0 = np.asarray(start, dtype=np.float64)
-    if theta0.shape != (2,):
-        raise ValueError(f"start must be a point (x, y), got shape {theta0.shape}")
+    theta0 = np.asarray(problem.start if start is None else start, dtype=np.float64)
 
     theta = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
     optimizer = optimizer_cls([theta], **hyper)

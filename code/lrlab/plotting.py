@@ -7,11 +7,16 @@ few plots that recur (a schedule curve, a loss curve on a log axis, mean-and-spr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from numbers import Integral
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+
+from lrlab._validate import Boolean, Interval, IsCallable, Numbers, invalid, validate_params
+
+__all__ = ["BOOK_STYLE", "fmt", "plot_band", "plot_schedule", "use_book_style"]
 
 Schedule = Callable[[np.ndarray], np.ndarray]
 
@@ -46,6 +51,11 @@ def use_book_style() -> None:
     mpl.rcParams.update(BOOK_STYLE)
 
 
+# A mean of several seeds may include a diverged run's inf or nan: shown, not refused.
+@validate_params(
+    values=Numbers(min_size=1, finite=False, ndim=None),
+    digits=Interval(Integral, 0, None, closed="left"),
+)
 def fmt(values: Sequence[float] | np.ndarray, digits: int = 3) -> str:
     """Several seeds' results as the text ``"mean [min, max]"``, for tables and glued prose.
 
@@ -56,12 +66,13 @@ def fmt(values: Sequence[float] | np.ndarray, digits: int = 3) -> str:
     >>> fmt(np.array([1.0, 2.0]), digits=1)
     '1.5 [1.0, 2.0]'
     """
-    x = np.asarray(values, dtype=float)
-    if x.size == 0:
-        raise ValueError("fmt needs at least one value, got an empty sequence")
+    x = values
     return f"{x.mean():.{digits}f} [{x.min():.{digits}f}, {x.max():.{digits}f}]"
 
 
+@validate_params(
+    schedule=IsCallable(), total_steps=Interval(Integral, 1, None, closed="left"), log=Boolean()
+)
 def plot_schedule(
     schedule: Schedule,
     total_steps: int,
@@ -74,8 +85,6 @@ def plot_schedule(
 
     The schedule is evaluated once on the whole step array: lrlab schedules are vectorized.
     """
-    if total_steps <= 0:
-        raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
     ax = ax if ax is not None else plt.gca()
     steps = np.arange(total_steps)
     ax.plot(steps, schedule(steps), label=label, **line_kwargs)
@@ -86,6 +95,7 @@ def plot_schedule(
     return ax
 
 
+@validate_params(x=Numbers(min_size=1, finite=False))
 def plot_band(
     x: Sequence[float] | np.ndarray,
     runs: Iterable[Sequence[float]],
@@ -99,7 +109,12 @@ def plot_band(
     """
     values = np.asarray([np.asarray(run, dtype=float) for run in runs])
     if values.ndim != 2 or values.shape[1] != len(x):
-        raise ValueError("runs must be a sequence of equal-length sequences matching len(x)")
+        raise invalid(
+            "plot_band",
+            "runs",
+            f"be sequences of {len(x)} numbers each, one per value of x",
+            f"an array of shape {values.shape}",
+        )
     ax = ax if ax is not None else plt.gca()
     (line,) = ax.plot(x, values.mean(axis=0), label=label, **line_kwargs)
     ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2)

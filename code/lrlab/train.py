@@ -39,6 +39,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import torch
@@ -47,7 +48,15 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as TorchReduceLROnPlateau
 
-from lrlab._validate import check_int, check_lr
+from lrlab._validate import (
+    Boolean,
+    InstanceOf,
+    Interval,
+    IsCallable,
+    Options,
+    invalid,
+    validate_params,
+)
 
 __all__ = ["History", "evaluate", "fit", "train_digits"]
 
@@ -125,7 +134,7 @@ def evaluate(
     finally:
         for m, training in zip(model.modules(), was_training, strict=True):
             m.training = training
-    if count == 0:
+    if count == 0:  # about what the loader did, not what was passed: a run-time error
         raise ValueError("the validation loader yielded no samples")
     return total_loss / count, (correct / count if accuracy_defined else math.nan)
 
@@ -156,7 +165,12 @@ def _hooks(scheduler: Any, optimizer: torch.optim.Optimizer) -> _Hooks:
         return _Hooks()
     if isinstance(scheduler, LRScheduler | TorchReduceLROnPlateau):
         if scheduler.optimizer is not optimizer:
-            raise ValueError("scheduler must be attached to the optimizer passed to fit")
+            raise invalid(
+                "fit",
+                "scheduler",
+                "be attached to the optimizer passed to fit",
+                "a scheduler of another optimizer",
+            )
         if isinstance(scheduler, TorchReduceLROnPlateau):
             return _Hooks(after_epoch=scheduler.step)
         return _Hooks(after_step=scheduler.step)
@@ -172,9 +186,12 @@ def _hooks(scheduler: Any, optimizer: torch.optim.Optimizer) -> _Hooks:
                 optimizer, _checked_lr(scheduler.step(loss), "an epoch")
             )
         )
-    raise ValueError(
-        "scheduler must be None, an lrlab schedule (callable step -> lr), a torch LRScheduler "
-        f"or a ReduceLROnPlateau object, got {type(scheduler).__name__}"
+    raise invalid(
+        "fit",
+        "scheduler",
+        "be None, an lrlab schedule (callable step -> lr), a torch LRScheduler or a "
+        "ReduceLROnPlateau object",
+        repr(scheduler),
     )
 
 
@@ -192,6 +209,18 @@ def _auto_progress() -> bool:
     return sys.stderr is not None and sys.stderr.isatty()
 
 
+MODEL = InstanceOf(nn.Module, "torch.nn.Module")
+OPTIMIZER = InstanceOf(torch.optim.Optimizer, "torch.optim.Optimizer")
+EPOCHS = Interval(Integral, 1, None, closed="left")
+
+
+@validate_params(
+    model=MODEL,
+    optimizer=OPTIMIZER,
+    epochs=EPOCHS,
+    loss_fn=IsCallable(),
+    progress=[Boolean(), None],
+)
 def fit(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -241,24 +270,17 @@ def fit(
     >>> len(history.lr), len(history.val_acc)
     (115, 5)
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(
-            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
-        )
-    epochs = check_int("epochs", epochs, low=1)
-    if not callable(loss_fn):
-        raise ValueError(f"loss_fn must be callable, got {loss_fn!r}")
     hooks = _hooks(scheduler, optimizer)
     if hooks.after_epoch is not None and val_loader is None:
-        raise ValueError(
-            "val_loader is required with a ReduceLROnPlateau scheduler: it steps on the "
-            "validation loss"
+        raise invalid(
+            "fit",
+            "val_loader",
+            "be given with a ReduceLROnPlateau scheduler, which steps on the validation loss",
+            "None",
         )
     steps_per_epoch = len(train_loader) if hasattr(train_loader, "__len__") else 0
     history = History(steps_per_epoch=steps_per_epoch)
-    show = _auto_progress() if progress is None else bool(progress)
+    show = _auto_progress() if progress is None else progress
     bar = _progress_bar(epochs * steps_per_epoch) if show else None
 
     t = 0  # optimizer steps taken so far, across epochs
@@ -315,6 +337,15 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
 }
 
 
+@validate_params(
+    optimizer=[Options(OPTIMIZERS), IsCallable()],
+    lr=[Interval(Real, 0, None, closed="left"), IsCallable()],
+    epochs=EPOCHS,
+    seed=Interval(Integral, 0, None, closed="left"),
+    batch_size=Interval(Integral, 1, None, closed="left"),
+    validate=Boolean(),
+    progress=[Boolean(), None],
+)
 def train_digits(
     optimizer: str | Callable[..., torch.optim.Optimizer] = "sgd",
     lr: float | Callable[[int], float] = 0.1,
@@ -370,22 +401,16 @@ def train_digits(
     from lrlab.data import digits  # here: lrlab.data imports this module
     from lrlab.models import mlp
 
-    if isinstance(optimizer, str):
-        key = optimizer.lower()
-        if key not in OPTIMIZERS:
-            raise ValueError(
-                f"optimizer must be one of {sorted(OPTIMIZERS)} or an optimizer class, "
-                f"got {optimizer!r}"
-            )
-        make_optimizer = OPTIMIZERS[key]
-    elif callable(optimizer):
-        make_optimizer = optimizer
-    else:
-        raise ValueError(f"optimizer must be a name or an optimizer class, got {optimizer!r}")
+    make_optimizer = OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
     schedule = lr if callable(lr) else None
     if schedule is not None and scheduler is not None:
-        raise ValueError("give a schedule as lr or a scheduler, not both")
-    start_lr = _checked_lr(schedule(0), "step 0") if schedule is not None else check_lr("lr", lr)
+        raise invalid(
+            "train_digits",
+            "scheduler",
+            "be None when lr is a schedule (give one or the other)",
+            repr(scheduler),
+        )
+    start_lr = _checked_lr(schedule(0), "step 0") if schedule is not None else lr
 
     train_loader, val_loader = digits(batch_size=batch_size, seed=seed)
     model = mlp(hidden=hidden, seed=seed)

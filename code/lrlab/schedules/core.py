@@ -16,7 +16,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from lrlab._validate import InvalidArgumentError
+from lrlab._validate import InvalidArgumentError, IsCallable, check, invalid
 
 __all__ = ["Formula", "Schedule", "schedule_from"]
 
@@ -181,7 +181,7 @@ def schedule_from(
     return Schedule(formula, label, params, integer_steps=integer_steps)
 
 
-def formula_of(name: str, schedule: object) -> Formula:
+def formula_of(func: str, name: str, schedule: object) -> Formula:
     """The formula of a schedule used inside a composite (``warmup``, ``join``), on float steps.
 
     Any callable that maps an int64 array of steps to learning rates works too.
@@ -190,18 +190,12 @@ def formula_of(name: str, schedule: object) -> Formula:
         if schedule._integer_steps:
             return lambda t: schedule._formula(t.astype(np.int64))
         return schedule._formula
-    if not callable(schedule):
-        raise InvalidArgumentError(
-            f"The {name!r} parameter must be a Schedule or a callable. Got {schedule!r} instead."
-        )
+    check(func, name, schedule, IsCallable())
     first = float(
         np.asarray(schedule(np.zeros(1, dtype=np.int64)), dtype=np.float64).reshape(-1)[0]
     )
     if not np.isfinite(first) or first < 0:
-        raise InvalidArgumentError(
-            f"The {name!r} parameter must return finite learning rates >= 0. "
-            f"Got {first!r} at step 0 instead."
-        )
+        raise invalid(func, name, "return finite learning rates >= 0", f"{first!r} at step 0")
     return lambda t: np.asarray(schedule(t.astype(np.int64)), dtype=np.float64)
 
 

@@ -538,7 +538,7 @@ def join(
             "The 'schedules' parameter of join must be a non-empty sequence of schedules. "
             f"Got {schedules!r} instead."
         )
-    betas = [formula_of(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
+    betas = [formula_of("join", f"schedules[{i}]", s) for i, s in enumerate(schedules)]
     b = boundaries
     if len(b) != len(betas) - 1:
         raise InvalidArgumentError(
@@ -585,7 +585,7 @@ def warmup(
     >>> warmup(constant(1.0), warmup_steps=4)(np.arange(6))
     array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
     """
-    beta = formula_of("schedule", schedule)
+    beta = formula_of("warmup", "schedule", schedule)
     W = warmup_steps
     f = start_factor
     params = {"schedule": schedule, "warmup_steps": W, "start_factor": f}
