@@ -8,7 +8,7 @@ import inspect
 
 import pytest
 
-# The modules whose examples this file vouches for (explorer and textlm have their own tests).
+# The modules whose examples this file vouches for (explorer, a widget, has its own tests).
 MODULES = [
     "lrlab.data",
     "lrlab.finder",
@@ -22,6 +22,8 @@ MODULES = [
     "lrlab.schedules.formulas",
     "lrlab.schedules.plateau",
     "lrlab.schedules.torch_adapter",
+    "lrlab.stats",
+    "lrlab.textlm",
     "lrlab.train",
 ]
 
@@ -51,3 +53,12 @@ def test_every_schedule_factory_has_an_example():
     for factory in formulas.__all__:
         tests = finder.find(getattr(formulas, factory), factory, module=formulas)
         assert any(t.examples for t in tests), f"{factory} has no doctest example"
+
+
+@pytest.mark.parametrize("module", ["lrlab.optim", "lrlab.schedule_free", "lrlab.stats"])
+def test_every_public_optimizer_and_test_has_an_example(module: str) -> None:
+    mod = importlib.import_module(module)
+    finder = _Finder()
+    for name in mod.__all__:
+        tests = finder.find(getattr(mod, name), name, module=mod)
+        assert any(t.examples for t in tests), f"{module}.{name} has no doctest example"

@@ -7,8 +7,6 @@ Bad arguments are drawn from the constraints the functions declare.
 
 from __future__ import annotations
 
-import doctest
-import inspect
 import math
 
 import numpy as np
@@ -17,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-from lrlab import stats
 from lrlab.stats import paired_ratio_interval, sign_test
 
 positive = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -117,19 +114,3 @@ def test_fewer_than_two_pairs_and_non_positive_values_are_refused() -> None:
         paired_ratio_interval([1.0, 2.0], [0.0, 2.0])
     with pytest.raises(ValueError, match=r"'a' parameter .* Got \[\] instead"):
         sign_test([], [])
-
-
-class _Finder(doctest.DocTestFinder):
-    """Finds the examples of functions wrapped by ``validate_params`` too."""
-
-    def _from_module(self, module, object):
-        return super()._from_module(module, inspect.unwrap(object))
-
-
-def test_docstring_examples_run() -> None:
-    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    tests = _Finder().find(stats, stats.__name__)
-    assert sum(len(t.examples) for t in tests) >= 4
-    for test in tests:
-        runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0

@@ -213,12 +213,3 @@ def test_schedule_must_be_callable_and_nonnegative():
 def test_builders_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
-
-
-def test_docstring_examples():
-    import doctest
-
-    import lrlab.textlm
-
-    result = doctest.testmod(lrlab.textlm, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 4 and result.failed == 0

@@ -31,15 +31,23 @@ ArrayLike = np.ndarray | float
 class Problem:
     """A differentiable function of two variables, with what a picture of it needs.
 
-    Attributes:
-        name: a short title for plots.
-        value: ``value(x, y)``, the function, elementwise over broadcastable arrays.
-        gradient: ``gradient(x, y)``, an array of shape ``(2, *broadcast shape)`` holding
-            (∂f/∂x, ∂f/∂y).
-        minima: the global minimizers, as (x, y) points.
-        start: a starting point that shows the problem's difficulty.
-        xlim, ylim: a window that contains the start and the minima, for contour plots.
-        critical_points: other stationary points worth marking (the saddle's saddle point).
+    Attributes
+    ----------
+    name:
+        A short title for plots.
+    value:
+        ``value(x, y)``, the function, elementwise over broadcastable arrays.
+    gradient:
+        ``gradient(x, y)``, an array of shape ``(2, *broadcast shape)`` holding
+        (∂f/∂x, ∂f/∂y).
+    minima:
+        The global minimizers, as (x, y) points.
+    start:
+        A starting point that shows the problem's difficulty.
+    xlim, ylim:
+        A window that contains the start and the minima, for contour plots.
+    critical_points:
+        Other stationary points worth marking (the saddle's saddle point).
     """
 
     name: str
@@ -174,9 +182,17 @@ def trajectory(
     step t. A run that diverges keeps going; its later rows are inf or nan, which plotting
     skips.
 
-    Example::
+    Examples
+    --------
+    Gradient descent on the default valley (curvatures 1 and κ = 10) with α = 1/κ: the
+    steep coordinate reaches 0 in one step, the flat one shrinks by 1 − α = 0.9 a step.
 
-        path = trajectory(optim.SGD, rosenbrock(), steps=500, lr=1e-3, momentum=0.9)
+    >>> from lrlab import optim
+    >>> path = trajectory(optim.SGD, quadratic(), steps=3, lr=0.1)
+    >>> path.shape
+    (4, 2)
+    >>> path[0], path[-1].round(3)
+    (array([-2. , -0.8]), array([-1.458,  0.   ]))
     """
     theta0 = np.asarray(problem.start if start is None else start, dtype=np.float64)
 

@@ -99,14 +99,39 @@ class SGD(Optimizer):
     * Nesterov momentum is the "look-ahead" rewritten at the current point, d_t = g_t + μ b_t,
       with the gradient taken at θ_t, not at θ_t + μ v_t.
 
-    Args:
-        params: parameters to optimize, or dicts defining parameter groups.
-        lr: learning rate α (default 1e-3), must be >= 0.
-        momentum: μ (default 0), must be >= 0.
-        dampening: τ (default 0).
-        weight_decay: λ (default 0), must be >= 0.
-        nesterov: use Nesterov momentum; needs momentum > 0 and dampening = 0.
-        maximize: ascend the objective instead of descending it.
+    Parameters
+    ----------
+    params:
+        Parameters to optimize, or dicts defining parameter groups.
+    lr:
+        Learning rate α (default 1e-3), >= 0: a number or a one-element tensor.
+    momentum:
+        μ (default 0), >= 0.
+    dampening:
+        τ (default 0).
+    weight_decay:
+        λ (default 0), >= 0.
+    nesterov:
+        Use Nesterov momentum; needs momentum > 0 and dampening = 0.
+    maximize:
+        Ascend the objective instead of descending it.
+
+    Examples
+    --------
+    With a constant gradient (f(w) = 2w) the buffer grows 2, 3.8, 5.42, ... towards
+    2 / (1 − μ) = 20, so the steps α b_t lengthen: 0.2, 0.38, 0.542.
+
+    >>> import torch
+    >>> w = torch.tensor([1.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(3):
+    ...     opt.zero_grad()
+    ...     (2 * w).sum().backward()
+    ...     opt.step()
+    >>> w
+    tensor([-0.1220], requires_grad=True)
+    >>> opt.state[w]["momentum_buffer"]
+    tensor([5.4200])
     """
 
     def __init__(
@@ -183,14 +208,37 @@ class Adagrad(Optimizer):
     The accumulator is created on a parameter's first update from its group's
     ``initial_accumulator_value`` (torch creates it in ``__init__``; the updates are the same).
 
-    Args:
-        params: parameters to optimize, or dicts defining parameter groups.
-        lr: learning rate α (default 1e-2), must be >= 0.
-        lr_decay: (default 0), must be >= 0.
-        weight_decay: λ (default 0), must be >= 0.
-        initial_accumulator_value: G_{−1} (default 0), must be >= 0.
-        eps: ε (default 1e-10), must be >= 0.
-        maximize: ascend the objective instead of descending it.
+    Parameters
+    ----------
+    params:
+        Parameters to optimize, or dicts defining parameter groups.
+    lr:
+        Learning rate α (default 1e-2), >= 0: a number or a one-element tensor.
+    lr_decay:
+        The built-in decay's rate in η_t = α_t / (1 + t · lr_decay) (default 0), >= 0.
+    weight_decay:
+        λ (default 0), >= 0.
+    initial_accumulator_value:
+        G_{−1} (default 0), >= 0.
+    eps:
+        ε (default 1e-10), >= 0.
+    maximize:
+        Ascend the objective instead of descending it.
+
+    Examples
+    --------
+    With a constant gradient (f(w) = 3w) G_t grows as (t + 1) · 9, so the k-th step is
+    α / √k: 1 − 0.1 (1 + 1/√2 + 1/√3) = 0.7716 after three.
+
+    >>> import torch
+    >>> w = torch.tensor([1.0], requires_grad=True)
+    >>> opt = Adagrad([w], lr=0.1)
+    >>> for _ in range(3):
+    ...     opt.zero_grad()
+    ...     (3 * w).sum().backward()
+    ...     opt.step()
+    >>> w
+    tensor([0.7716], requires_grad=True)
     """
 
     def __init__(
@@ -269,16 +317,37 @@ class RMSprop(Optimizer):
     There is no bias correction: v starts at zero, so the first step moves each coordinate
     by about α / √(1 − ρ) (10 α for ρ = 0.99).
 
-    Args:
-        params: parameters to optimize, or dicts defining parameter groups.
-        lr: learning rate α (default 1e-2), must be >= 0.
-        alpha: smoothing constant ρ (default 0.99), must be in [0, 1] (torch accepts any
-            ρ >= 0, but ρ > 1 makes v_t negative and the step NaN).
-        eps: ε (default 1e-8), must be >= 0.
-        weight_decay: λ (default 0), must be >= 0.
-        momentum: μ (default 0), must be >= 0.
-        centered: subtract the squared running mean of g from v (estimates the variance).
-        maximize: ascend the objective instead of descending it.
+    Parameters
+    ----------
+    params:
+        Parameters to optimize, or dicts defining parameter groups.
+    lr:
+        Learning rate α (default 1e-2), >= 0: a number or a one-element tensor.
+    alpha:
+        Smoothing constant ρ (default 0.99), in [0, 1] (torch accepts any ρ >= 0, but
+        ρ > 1 makes v_t negative and the step NaN).
+    eps:
+        ε (default 1e-8), >= 0.
+    weight_decay:
+        λ (default 0), >= 0.
+    momentum:
+        μ (default 0), >= 0.
+    centered:
+        Subtract the squared running mean of g from v (estimates the variance).
+    maximize:
+        Ascend the objective instead of descending it.
+
+    Examples
+    --------
+    The first step is α / √(1 − ρ) = 10 α in every coordinate, whatever the gradient's
+    scale (here 2 and −400):
+
+    >>> import torch
+    >>> w = torch.tensor([1.0, -200.0], requires_grad=True)
+    >>> w.grad = torch.tensor([2.0, -400.0])
+    >>> RMSprop([w], lr=0.01).step()
+    >>> w
+    tensor([   0.9000, -199.9000], requires_grad=True)
     """
 
     def __init__(
@@ -370,15 +439,41 @@ class Adam(Optimizer):
     * ``amsgrad`` keeps the running maximum of v and then bias-corrects it; Reddi, Kale and
       Kumar (2018) use no bias correction at all.
 
-    Args:
-        params: parameters to optimize, or dicts defining parameter groups.
-        lr: learning rate α (default 1e-3), must be >= 0.
-        betas: (β₁, β₂) (default (0.9, 0.999)), each in [0, 1).
-        eps: ε (default 1e-8), must be >= 0.
-        weight_decay: λ (default 0), must be >= 0.
-        amsgrad: divide by the running maximum of v instead of v.
-        maximize: ascend the objective instead of descending it.
-        decoupled_weight_decay: shrink θ by (1 − α_t λ) instead of adding λ θ to g (AdamW).
+    Parameters
+    ----------
+    params:
+        Parameters to optimize, or dicts defining parameter groups.
+    lr:
+        Learning rate α (default 1e-3), >= 0: a number or a one-element tensor.
+    betas:
+        (β₁, β₂) (default (0.9, 0.999)), each in [0, 1).
+    eps:
+        ε (default 1e-8), >= 0.
+    weight_decay:
+        λ (default 0), >= 0.
+    amsgrad:
+        Divide by the running maximum of v instead of v.
+    maximize:
+        Ascend the objective instead of descending it.
+    decoupled_weight_decay:
+        Shrink θ by (1 − α_t λ) instead of adding λ θ to g (AdamW).
+
+    Examples
+    --------
+    The bias corrections make the first step α in every coordinate, whatever the
+    gradient's scale (here 2 and −400); torch's own class takes the same step.
+
+    >>> import torch
+    >>> w = torch.tensor([1.0, -200.0], requires_grad=True)
+    >>> w.grad = torch.tensor([2.0, -400.0])
+    >>> Adam([w], lr=0.1).step()
+    >>> w
+    tensor([   0.9000, -199.9000], requires_grad=True)
+    >>> v = torch.tensor([1.0, -200.0], requires_grad=True)
+    >>> v.grad = torch.tensor([2.0, -400.0])
+    >>> torch.optim.Adam([v], lr=0.1).step()
+    >>> torch.equal(w, v)
+    True
     """
 
     def __init__(
@@ -473,14 +568,34 @@ class AdamW(Adam):
     with it. The default λ is 1e-2, as in torch. The update itself is :meth:`Adam.step` with
     ``decoupled_weight_decay=True``; it is not repeated here.
 
-    Args:
-        params: parameters to optimize, or dicts defining parameter groups.
-        lr: learning rate α (default 1e-3), must be >= 0.
-        betas: (β₁, β₂) (default (0.9, 0.999)), each in [0, 1).
-        eps: ε (default 1e-8), must be >= 0.
-        weight_decay: λ (default 1e-2), must be >= 0.
-        amsgrad: divide by the running maximum of v instead of v.
-        maximize: ascend the objective instead of descending it.
+    Parameters
+    ----------
+    params:
+        Parameters to optimize, or dicts defining parameter groups.
+    lr:
+        Learning rate α (default 1e-3), >= 0: a number or a one-element tensor.
+    betas:
+        (β₁, β₂) (default (0.9, 0.999)), each in [0, 1).
+    eps:
+        ε (default 1e-8), >= 0.
+    weight_decay:
+        λ (default 1e-2), >= 0.
+    amsgrad:
+        Divide by the running maximum of v instead of v.
+    maximize:
+        Ascend the objective instead of descending it.
+
+    Examples
+    --------
+    With a zero gradient Adam's step is zero and only the decay acts: the weights shrink
+    by 1 − α λ = 0.95, the same factor in every coordinate.
+
+    >>> import torch
+    >>> w = torch.tensor([1.0, -2.0], requires_grad=True)
+    >>> w.grad = torch.zeros(2)
+    >>> AdamW([w], lr=0.1, weight_decay=0.5).step()
+    >>> w
+    tensor([ 0.9500, -1.9000], requires_grad=True)
     """
 
     def __init__(

@@ -179,14 +179,42 @@ class ScheduleFreeSGD(_ScheduleFree):
     ``schedulefree`` requires 0 < β < 1 because it recovers x from y by dividing by β; these
     classes store x, so both ends are allowed.
 
-    Args:
-        params: parameters to optimize, or dicts defining parameter groups.
-        lr: base learning rate (default 1.0, the package's default), must be >= 0.
-        momentum: β, in [0, 1] (default 0.9).
-        weight_decay: λ, an L2 penalty added to the gradient at y (default 0), >= 0.
-        warmup_steps: length of the built-in linear warm-up (default 0), a non-negative int.
-        r: polynomial weighting power of the average (default 0), >= 0.
-        weight_lr_power: power of the lr in the averaging weights (default 2), >= 0.
+    Parameters
+    ----------
+    params:
+        Parameters to optimize, or dicts defining parameter groups.
+    lr:
+        Base learning rate (default 1.0, the package's default), >= 0: a number or a
+        one-element tensor.
+    momentum:
+        β, in [0, 1] (default 0.9).
+    weight_decay:
+        λ, an L2 penalty added to the gradient at y (default 0), >= 0.
+    warmup_steps:
+        Length of the built-in linear warm-up (default 0), an int >= 0.
+    r:
+        Polynomial weighting power of the average (default 0), >= 0.
+    weight_lr_power:
+        Power of the lr in the averaging weights (default 2), >= 0.
+
+    Examples
+    --------
+    With a constant gradient (f(w) = 2w) and α = 0.1, z takes the steps of plain SGD
+    (0.8, 0.6, 0.4), x is their mean, 0.6, and the parameter holds
+    y = 0.1 · 0.4 + 0.9 · 0.6 = 0.58 until :meth:`eval` puts x there.
+
+    >>> import torch
+    >>> w = torch.tensor([1.0], requires_grad=True)
+    >>> opt = ScheduleFreeSGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(3):
+    ...     opt.zero_grad()
+    ...     (2 * w).sum().backward()
+    ...     opt.step()
+    >>> w
+    tensor([0.5800], requires_grad=True)
+    >>> opt.eval()
+    >>> w
+    tensor([0.6000], requires_grad=True)
     """
 
     def __init__(
@@ -239,15 +267,43 @@ class ScheduleFreeAdamW(_ScheduleFree):
     first moment, so β_1 plays the role of momentum; weight decay is decoupled from the
     normalization (AdamW-style) and taken at y. Products and powers are elementwise.
 
-    Args:
-        params: parameters to optimize, or dicts defining parameter groups.
-        lr: base learning rate (default 0.0025, the package's default), must be >= 0.
-        betas: (β_1, β_2), each in [0, 1) (default (0.9, 0.999)).
-        eps: ε (default 1e-8), must be >= 0.
-        weight_decay: λ (default 0), must be >= 0.
-        warmup_steps: length of the built-in linear warm-up (default 0), a non-negative int.
-        r: polynomial weighting power of the average (default 0), >= 0.
-        weight_lr_power: power of the lr in the averaging weights (default 2), >= 0.
+    Parameters
+    ----------
+    params:
+        Parameters to optimize, or dicts defining parameter groups.
+    lr:
+        Base learning rate (default 0.0025, the package's default), >= 0: a number or a
+        one-element tensor.
+    betas:
+        (β_1, β_2), each in [0, 1) (default (0.9, 0.999)).
+    eps:
+        ε (default 1e-8), >= 0.
+    weight_decay:
+        λ (default 0), >= 0.
+    warmup_steps:
+        Length of the built-in linear warm-up (default 0), an int >= 0.
+    r:
+        Polynomial weighting power of the average (default 0), >= 0.
+    weight_lr_power:
+        Power of the lr in the averaging weights (default 2), >= 0.
+
+    Examples
+    --------
+    With a constant gradient every z step is α = 0.1 (the normalized gradient is 1), so
+    z = 0.9, 0.8, 0.7, x is their mean, 0.8, and y = 0.1 · 0.7 + 0.9 · 0.8 = 0.79.
+
+    >>> import torch
+    >>> w = torch.tensor([1.0], requires_grad=True)
+    >>> opt = ScheduleFreeAdamW([w], lr=0.1)
+    >>> for _ in range(3):
+    ...     opt.zero_grad()
+    ...     (2 * w).sum().backward()
+    ...     opt.step()
+    >>> w
+    tensor([0.7900], requires_grad=True)
+    >>> opt.eval()
+    >>> w
+    tensor([0.8000], requires_grad=True)
     """
 
     def __init__(
