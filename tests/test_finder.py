@@ -21,6 +21,7 @@ from torch_lr_finder import LRFinder
 from lrlab.data import TensorLoader, digits
 from lrlab.finder import RangeTestResult, lr_range_test
 from lrlab.models import mlp
+from lrlab.schedules import exponential_decay
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -74,6 +75,22 @@ def test_lr_grid_and_smoothing(loaders):
     r = lr_range_test(model, F.cross_entropy, opt, loaders[0], 0.01, 0.2, 20, "linear", 0.0)
     np.testing.assert_allclose(r.lrs, np.linspace(0.01, 0.2, 20), rtol=1e-12)
     assert r.losses == r.raw_losses  # smooth_f=0 records the raw losses
+
+
+def test_exp_grid_is_exponential_decay_but_in_python_floats(loaders):
+    """Why lr_range_test writes its own grid instead of calling exponential_decay: the two
+    are the same grid to a rounding error, but NumPy's power differs from Python's in the
+    last bit at some steps, and the curve must be torch-lr-finder's bit for bit."""
+    n = 100
+    model, opt = sgd_setup()
+    r = lr_range_test(model, F.cross_entropy, opt, loaders[0], 1e-7, 10.0, n, diverge_th=math.inf)
+    schedule = exponential_decay(1e-7, 10.0 / 1e-7, decay_steps=n - 1)
+    steps = np.arange(len(r.lrs))
+    assert len(r.lrs) > 50
+    np.testing.assert_allclose(r.lrs, schedule(steps), rtol=4.5e-16, atol=0)  # 2 ulp at most
+    python_grid = [1e-7 * (10.0 / 1e-7) ** (t / (n - 1)) for t in steps]
+    assert r.lrs == python_grid
+    assert r.lrs != schedule(steps).tolist()  # the last bit, at some steps
 
 
 def test_uses_the_lr_it_records(loaders):

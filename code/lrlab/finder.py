@@ -311,10 +311,10 @@ def lr_range_test(
         check("lr_range_test", "diverge_th", diverge_th, Interval(Real, 1, None, closed="neither"))
 
     def lr_at(t: int) -> float:
-        # The grid is lrlab.schedules.exponential_decay(start_lr, end_lr / start_lr, N - 1)
-        # (or linear), but written as torch-lr-finder writes it, in Python floats: NumPy's
-        # power can differ from Python's in the last bit, and the test compares the two
-        # libraries' curves bit for bit.
+        # exponential_decay(start_lr, end_lr / start_lr, N - 1) is this grid, but NumPy's power
+        # differs from Python's in the last bit at some t, and the curve must equal
+        # torch-lr-finder's bit for bit (tests/test_finder.py), so the grid is written as it
+        # writes it, in Python floats.
         r = t / (num_iter - 1)
         if step_mode == "exp":
             return start_lr * (end_lr / start_lr) ** r
