@@ -948,3 +948,12 @@ def test_importing_the_schedules_does_not_import_torch():
         "S.to_torch; assert 'torch' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_public_name_is_importable_from_the_package():
+    from lrlab.schedules import torch_adapter
+
+    assert set(S._TORCH_NAMES) == set(torch_adapter.__all__)  # the lazily loaded names
+    assert len(set(S.__all__)) == len(S.__all__)
+    for name in S.__all__:
+        assert getattr(S, name) is not None

@@ -25,52 +25,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from lrlab.schedules import formulas
 from lrlab.schedules.core import Schedule, schedule_from
-from lrlab.schedules.formulas import (
-    constant,
-    cosine_annealing,
-    cosine_warm_restarts,
-    cyclic,
-    exponential_decay,
-    inverse_time_decay,
-    join,
-    linear,
-    multistep_decay,
-    piecewise_constant,
-    polynomial_decay,
-    power_decay,
-    step_decay,
-    warmup,
-    warmup_stable_decay,
-)
+from lrlab.schedules.formulas import *  # noqa: F403 (the factories; formulas.__all__ lists them)
 from lrlab.schedules.plateau import ReduceLROnPlateau
 
 _TORCH_NAMES = ("RecordedRates", "ScheduleLR", "record_torch_rates", "to_torch")
 
-__all__ = [
-    "RecordedRates",
-    "ReduceLROnPlateau",
-    "Schedule",
-    "ScheduleLR",
-    "constant",
-    "cosine_annealing",
-    "cosine_warm_restarts",
-    "cyclic",
-    "exponential_decay",
-    "inverse_time_decay",
-    "join",
-    "linear",
-    "multistep_decay",
-    "piecewise_constant",
-    "polynomial_decay",
-    "power_decay",
-    "record_torch_rates",
-    "schedule_from",
-    "step_decay",
-    "to_torch",
-    "warmup",
-    "warmup_stable_decay",
-]
+__all__ = ["ReduceLROnPlateau", "Schedule", "schedule_from", *_TORCH_NAMES]
+__all__ += formulas.__all__
 
 
 def __getattr__(name: str) -> Any:
