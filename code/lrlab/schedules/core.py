@@ -27,9 +27,10 @@ Formula = Callable[[np.ndarray], Any]
 _INT64_MAX = int(np.iinfo(np.int64).max)
 
 # Long step arrays are evaluated in slices of this many steps: the few temporaries of a
-# plain NumPy expression then stay in the CPU cache (256 KB each) instead of streaming
-# 8 MB through memory per operation. benchmarks/bench_schedules.py measures what it buys.
-_CHUNK = 32768
+# plain NumPy expression (512 KB each) then stay in the CPU caches instead of streaming
+# 8 MB through memory per operation, and the per-slice call overhead stays small (65536
+# measured a little cheaper than 16384 or 32768). benchmarks/bench_schedules.py measures it.
+_CHUNK = 65536
 
 # Short arrays are padded to at least this many steps. NumPy picks its inner loop by array
 # length: on a length-1 array np.power or np.cos can take a scalar loop whose result
