@@ -76,6 +76,8 @@ EXTRA = {
     "Problem.grid": lambda: {"self": landscapes.saddle()},
     "plot_schedule": lambda: {"schedule": S.constant(0.1)},
     "plot_band": lambda: {"runs": [[1.0, 2.0], [3.0, 4.0]]},
+    "random_windows": lambda: {"ids": torch.arange(10), "generator": torch.Generator()},
+    "train_char_lm": lambda: {"schedule": S.constant(1e-3), "betas": (0.9, 0.95)},
 }
 
 
@@ -158,6 +160,10 @@ def test_every_factory_declares_its_constraints():
         "fit",
         "train_digits",
         "lr_range_test",
+        "char_corpus",
+        "char_transformer",
+        "random_windows",
+        "train_char_lm",
     }
     assert others <= set(DECLARED)
     assert len(CASES) > 300  # ~30 functions x their arguments x several bad values each
@@ -217,6 +223,10 @@ def test_bad_argument_raises_naming_function_argument_range_and_value(name, arg,
         (lambda: plotting.plot_band([1, 2], [[1.0, 2.0, 3.0]]), "runs"),
         (lambda: stats.sign_test([1.0, 2.0], [1.0]), "b"),
         (lambda: finder.lr_range_test(**_range_test_arguments() | {"end_lr": 1e-8}), "end_lr"),
+        (lambda: textlm.char_transformer(10, d_model=30, n_heads=4), "d_model"),
+        (lambda: textlm.random_windows(torch.arange(5), 2, 5, torch.Generator()), "ids"),
+        (lambda: textlm.random_windows(torch.zeros(3, 3), 2, 1, torch.Generator()), "ids"),
+        (lambda: textlm.train_char_lm(S.constant(0.1), 1, betas=(0.9, 1.0)), r"betas\[1\]"),
     ],
 )
 def test_arguments_constrained_by_other_arguments(call, name):

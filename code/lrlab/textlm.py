@@ -32,13 +32,23 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lrlab._validate import InvalidArgumentError, check_choice, check_int, check_real
+from lrlab._validate import (
+    InstanceOf,
+    Interval,
+    IsCallable,
+    Numbers,
+    Options,
+    check,
+    invalid,
+    validate_params,
+)
 
 __all__ = [
     "CharCorpus",
@@ -91,7 +101,9 @@ class CharCorpus:
         try:
             return torch.tensor([index[c] for c in text], dtype=torch.int64)
         except KeyError as err:
-            raise ValueError(f"text has a character outside the vocabulary: {err}") from None
+            raise invalid(
+                "CharCorpus.encode", "text", "hold only characters of the vocabulary", str(err)
+            ) from None
 
     def decode(self, ids: torch.Tensor) -> str:
         """The text of a 1-D tensor (or list) of ids."""
@@ -122,6 +134,11 @@ def _corpus(block_chars: int, val_every: int) -> CharCorpus:
     )
 
 
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+SEED = Interval(Integral, 0, None, closed="left")
+
+
+@validate_params(block_chars=POSITIVE_INT, val_every=Interval(Integral, 2, None, closed="left"))
 def char_corpus(block_chars: int = 2048, val_every: int = 10) -> CharCorpus:
     """:func:`corpus_text` as ids, every ``val_every``-th block of ``block_chars`` held out.
 
@@ -132,13 +149,17 @@ def char_corpus(block_chars: int = 2048, val_every: int = 10) -> CharCorpus:
     >>> round(len(c.val) / (len(c.train) + len(c.val)), 2)
     0.1
     """
-    block_chars = check_int("block_chars", block_chars, low=1)
-    val_every = check_int("val_every", val_every, low=2)
     c = _corpus(block_chars, val_every)
     # Fresh tensors, so that a caller who writes into them does not change the cached split.
     return CharCorpus(c.vocab, c.train.clone(), c.val.clone(), c.train_positions, c.val_positions)
 
 
+@validate_params(
+    ids=InstanceOf(torch.Tensor, "torch.Tensor"),
+    batch_size=POSITIVE_INT,
+    context=POSITIVE_INT,
+    generator=InstanceOf(torch.Generator, "torch.Generator"),
+)
 def random_windows(
     ids: torch.Tensor, batch_size: int, context: int, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -148,13 +169,12 @@ def random_windows(
     ``y[:, i] = ids[start + i + 1]`` the character after ``x[:, i] = ids[start + i]``. The
     starts are drawn uniformly with ``generator`` (the global generator is not touched).
     """
-    batch_size = check_int("batch_size", batch_size, low=1)
-    context = check_int("context", context, low=1)
-    if not isinstance(ids, torch.Tensor) or ids.ndim != 1:
-        raise InvalidArgumentError(f"ids must be a 1-D tensor, got {ids!r}")
-    if ids.shape[0] < context + 1:
-        raise InvalidArgumentError(
-            f"ids must hold at least context + 1 = {context + 1} ids, got {ids.shape[0]}"
+    if ids.ndim != 1 or ids.shape[0] < context + 1:
+        raise invalid(
+            "random_windows",
+            "ids",
+            f"be a 1-D tensor of at least context + 1 = {context + 1} ids",
+            f"a tensor of shape {tuple(ids.shape)}",
         )
     starts = torch.randint(ids.shape[0] - context, (batch_size,), generator=generator)
     offsets = torch.arange(context + 1)
@@ -207,13 +227,26 @@ class CharTransformer(nn.Module):
         """Next-character logits: ``(batch, n)`` ids in, ``(batch, n, vocab)`` logits out."""
         n = ids.shape[1]
         if n > self.context:
-            raise ValueError(f"ids must have at most context = {self.context} columns, got {n}")
+            raise invalid(
+                "CharTransformer.forward",
+                "ids",
+                f"have at most context = {self.context} columns",
+                f"{n} columns",
+            )
         x = self.token(ids) + self.position(torch.arange(n))
         for block in self.blocks:
             x = block(x)
         return self.head(self.norm(x))
 
 
+@validate_params(
+    vocab_size=Interval(Integral, 2, None, closed="left"),
+    context=POSITIVE_INT,
+    d_model=POSITIVE_INT,
+    n_heads=POSITIVE_INT,
+    n_layers=Interval(Integral, 0, None, closed="left"),
+    seed=SEED,
+)
 def char_transformer(
     vocab_size: int,
     *,
@@ -231,15 +264,9 @@ def char_transformer(
     >>> sum(p.numel() for p in model.parameters())
     33191
     """
-    vocab_size = check_int("vocab_size", vocab_size, low=2)
-    context = check_int("context", context, low=1)
-    d_model = check_int("d_model", d_model, low=1)
-    n_heads = check_int("n_heads", n_heads, low=1)
-    n_layers = check_int("n_layers", n_layers, low=0)
-    seed = check_int("seed", seed, low=0)
     if d_model % n_heads:
-        raise InvalidArgumentError(
-            f"d_model must be a multiple of n_heads = {n_heads}, got {d_model}"
+        raise invalid(
+            "char_transformer", "d_model", f"be a multiple of n_heads = {n_heads}", d_model
         )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -286,6 +313,20 @@ def _val_windows(
     return windows[:, :-1], windows[:, 1:]
 
 
+@validate_params(
+    schedule=IsCallable(),
+    steps=POSITIVE_INT,
+    seed=SEED,
+    optimizer=Options({"adamw", "sgd"}),
+    weight_decay=Interval(Real, 0, None, closed="left"),
+    betas=Numbers(size=2),
+    eps=Interval(Real, 0, None, closed="left"),
+    momentum=Interval(Real, 0, 1, closed="left"),
+    clip_norm=[Interval(Real, 0, None, closed="neither"), None],
+    batch_size=POSITIVE_INT,
+    eval_every=POSITIVE_INT,
+    eval_windows=POSITIVE_INT,
+)
 def train_char_lm(
     schedule: Callable[[int], float],
     steps: int,
@@ -320,25 +361,10 @@ def train_char_lm(
     ends the run before its update, with ``diverged`` set (see :func:`lrlab.train.fit`).
     Taught in ``lectures/practice_choosing``.
     """
-    steps = check_int("steps", steps, low=1)
-    seed = check_int("seed", seed, low=0)
-    optimizer = check_choice("optimizer", optimizer, ("adamw", "sgd"))
-    weight_decay = check_real("weight_decay", weight_decay, low=0.0)
-    eps = check_real("eps", eps, low=0.0)
-    momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
-    if not (isinstance(betas, tuple | list) and len(betas) == 2):
-        raise InvalidArgumentError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
     betas = tuple(
-        check_real(f"betas[{i}]", b, low=0.0, high=1.0, high_inclusive=False)
+        check("train_char_lm", f"betas[{i}]", float(b), Interval(Real, 0, 1, closed="left"))
         for i, b in enumerate(betas)
     )
-    if clip_norm is not None:
-        clip_norm = check_real("clip_norm", clip_norm, low=0.0, low_inclusive=False)
-    batch_size = check_int("batch_size", batch_size, low=1)
-    eval_every = check_int("eval_every", eval_every, low=1)
-    eval_windows = check_int("eval_windows", eval_windows, low=1)
-    if not callable(schedule):
-        raise InvalidArgumentError(f"schedule must be callable (step -> rate), got {schedule!r}")
 
     corpus = char_corpus()
     model = char_transformer(
@@ -375,7 +401,7 @@ def train_char_lm(
     validate(0)
     for t in range(steps):
         lr = float(schedule(t))
-        if not (math.isfinite(lr) and lr >= 0.0):
+        if not (math.isfinite(lr) and lr >= 0.0):  # what the schedule did: a run-time error
             raise ValueError(f"the schedule returned lr={lr} at step {t}; it must be >= 0")
         for group in opt.param_groups:
             group["lr"] = lr
