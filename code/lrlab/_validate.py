@@ -421,9 +421,8 @@ def check_optimizer_lr(name: str, value: object, *, func: str = "") -> object:
     if callable(getattr(value, "numel", None)) and callable(getattr(value, "item", None)):
         if value.numel() != 1:  # type: ignore[attr-defined]
             shape = tuple(value.shape)  # type: ignore[attr-defined]
-            raise InvalidArgumentError(
-                f"The {name!r} parameter must be a number or a one-element tensor. "
-                f"Got a tensor of shape {shape} instead."
+            raise invalid(
+                func, name, "be a number or a one-element tensor", f"a tensor of shape {shape}"
             )
         check_lr(name, float(value.item()), func=func)  # type: ignore[attr-defined]
         return value

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch.optim.optimizer import Optimizer, ParamsT
 
-from lrlab._validate import InvalidArgumentError, check_optimizer_lr, check_real
+from lrlab._validate import InvalidArgumentError, check_optimizer_lr, check_real, invalid
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "RMSprop"]
 
@@ -32,8 +32,8 @@ __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "RMSprop"]
 Closure = Callable[[], Any]
 
 
-def _require_at_least_zero(name: str, value: float) -> None:
-    check_real(name, value, low=0.0)
+def _require_at_least_zero(optimizer: Optimizer, name: str, value: float) -> None:
+    check_real(name, value, low=0.0, func=type(optimizer).__name__)
 
 
 def _lr_of(group: dict) -> float:
@@ -145,9 +145,9 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_optimizer_lr("lr", lr)
-        _require_at_least_zero("momentum", momentum)
-        _require_at_least_zero("weight_decay", weight_decay)
+        check_optimizer_lr("lr", lr, func=type(self).__name__)
+        _require_at_least_zero(self, "momentum", momentum)
+        _require_at_least_zero(self, "weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise InvalidArgumentError(
                 "The 'nesterov' parameter of SGD can be True only with momentum > 0 and "
@@ -252,11 +252,11 @@ class Adagrad(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_optimizer_lr("lr", lr)
-        _require_at_least_zero("lr_decay", lr_decay)
-        _require_at_least_zero("weight_decay", weight_decay)
-        _require_at_least_zero("initial_accumulator_value", initial_accumulator_value)
-        _require_at_least_zero("eps", eps)
+        check_optimizer_lr("lr", lr, func=type(self).__name__)
+        _require_at_least_zero(self, "lr_decay", lr_decay)
+        _require_at_least_zero(self, "weight_decay", weight_decay)
+        _require_at_least_zero(self, "initial_accumulator_value", initial_accumulator_value)
+        _require_at_least_zero(self, "eps", eps)
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -362,11 +362,12 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_optimizer_lr("lr", lr)
-        _require_at_least_zero("eps", eps)
-        _require_at_least_zero("momentum", momentum)
-        _require_at_least_zero("weight_decay", weight_decay)
-        check_real("alpha", alpha, low=0.0, high=1.0)  # rho > 1 would make v_t negative: NaN
+        check_optimizer_lr("lr", lr, func=type(self).__name__)
+        _require_at_least_zero(self, "eps", eps)
+        _require_at_least_zero(self, "momentum", momentum)
+        _require_at_least_zero(self, "weight_decay", weight_decay)
+        # rho > 1 would make v_t negative: NaN
+        check_real("alpha", alpha, low=0.0, high=1.0, func=type(self).__name__)
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -488,15 +489,20 @@ class Adam(Optimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        check_optimizer_lr("lr", lr)
-        _require_at_least_zero("eps", eps)
+        check_optimizer_lr("lr", lr, func=type(self).__name__)
+        _require_at_least_zero(self, "eps", eps)
         if len(betas) != 2:
-            raise InvalidArgumentError(
-                f"The 'betas' parameter must be a pair (beta1, beta2). Got {betas!r} instead."
-            )
+            raise invalid(type(self).__name__, "betas", "be a pair (beta1, beta2)", repr(betas))
         for i, beta in enumerate(betas):
-            check_real(f"betas[{i}]", beta, low=0.0, high=1.0, high_inclusive=False)
-        _require_at_least_zero("weight_decay", weight_decay)
+            check_real(
+                f"betas[{i}]",
+                beta,
+                low=0.0,
+                high=1.0,
+                high_inclusive=False,
+                func=type(self).__name__,
+            )
+        _require_at_least_zero(self, "weight_decay", weight_decay)
         defaults = {
             "lr": lr,
             "betas": (float(betas[0]), float(betas[1])),

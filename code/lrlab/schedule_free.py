@@ -42,21 +42,23 @@ from numbers import Integral, Real
 import torch
 from torch.optim.optimizer import Optimizer, ParamsT
 
-from lrlab._validate import Interval, InvalidArgumentError, check, check_optimizer_lr
+from lrlab._validate import Interval, check, check_optimizer_lr, invalid
 
 __all__ = ["ScheduleFreeAdamW", "ScheduleFreeSGD"]
 
 
-def _check_range(name: str, value: float, low: float, high: float, *, high_open: bool) -> None:
-    check("", name, value, Interval(Real, low, high, closed="left" if high_open else "both"))
+def _check_range(
+    func: str, name: str, value: float, low: float, high: float, *, high_open: bool
+) -> None:
+    check(func, name, value, Interval(Real, low, high, closed="left" if high_open else "both"))
 
 
-def _check_non_negative(name: str, value: float) -> None:
-    check("", name, value, Interval(Real, 0, None, closed="left"))
+def _check_non_negative(func: str, name: str, value: float) -> None:
+    check(func, name, value, Interval(Real, 0, None, closed="left"))
 
 
-def _check_warmup(warmup_steps: int) -> None:
-    check("", "warmup_steps", warmup_steps, Interval(Integral, 0, None, closed="left"))
+def _check_warmup(func: str, warmup_steps: int) -> None:
+    check(func, "warmup_steps", warmup_steps, Interval(Integral, 0, None, closed="left"))
 
 
 class _ScheduleFree(Optimizer):
@@ -227,12 +229,12 @@ class ScheduleFreeSGD(_ScheduleFree):
         r: float = 0.0,
         weight_lr_power: float = 2.0,
     ) -> None:
-        check_optimizer_lr("lr", lr)
-        _check_range("momentum", momentum, 0.0, 1.0, high_open=False)
-        _check_non_negative("weight_decay", weight_decay)
-        _check_warmup(warmup_steps)
-        _check_non_negative("r", r)
-        _check_non_negative("weight_lr_power", weight_lr_power)
+        check_optimizer_lr("lr", lr, func="ScheduleFreeSGD")
+        _check_range("ScheduleFreeSGD", "momentum", momentum, 0.0, 1.0, high_open=False)
+        _check_non_negative("ScheduleFreeSGD", "weight_decay", weight_decay)
+        _check_warmup("ScheduleFreeSGD", warmup_steps)
+        _check_non_negative("ScheduleFreeSGD", "r", r)
+        _check_non_negative("ScheduleFreeSGD", "weight_lr_power", weight_lr_power)
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -317,18 +319,16 @@ class ScheduleFreeAdamW(_ScheduleFree):
         r: float = 0.0,
         weight_lr_power: float = 2.0,
     ) -> None:
-        check_optimizer_lr("lr", lr)
+        check_optimizer_lr("lr", lr, func="ScheduleFreeAdamW")
         if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise InvalidArgumentError(
-                f"The 'betas' parameter must be a pair (beta1, beta2). Got {betas!r} instead."
-            )
-        _check_range("betas[0]", betas[0], 0.0, 1.0, high_open=True)
-        _check_range("betas[1]", betas[1], 0.0, 1.0, high_open=True)
-        _check_non_negative("eps", eps)
-        _check_non_negative("weight_decay", weight_decay)
-        _check_warmup(warmup_steps)
-        _check_non_negative("r", r)
-        _check_non_negative("weight_lr_power", weight_lr_power)
+            raise invalid("ScheduleFreeAdamW", "betas", "be a pair (beta1, beta2)", repr(betas))
+        _check_range("ScheduleFreeAdamW", "betas[0]", betas[0], 0.0, 1.0, high_open=True)
+        _check_range("ScheduleFreeAdamW", "betas[1]", betas[1], 0.0, 1.0, high_open=True)
+        _check_non_negative("ScheduleFreeAdamW", "eps", eps)
+        _check_non_negative("ScheduleFreeAdamW", "weight_decay", weight_decay)
+        _check_warmup("ScheduleFreeAdamW", warmup_steps)
+        _check_non_negative("ScheduleFreeAdamW", "r", r)
+        _check_non_negative("ScheduleFreeAdamW", "weight_lr_power", weight_lr_power)
         defaults = {
             "lr": lr,
             "betas": (float(betas[0]), float(betas[1])),
