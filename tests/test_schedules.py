@@ -329,6 +329,13 @@ def test_inverse_time_decay_equals_keras(keras_schedules, lr, rate, decay_steps,
     """Checks equation decay_schedules-def-2 (Inverse-time decay)."""
     ours = curve(S.inverse_time_decay(lr, rate, decay_steps, staircase), n)
     theirs = keras_curve(keras_schedules.InverseTimeDecay(lr, decay_steps, rate, staircase), n)
+    if staircase:
+        # Where t / s is a whole number in exact arithmetic but not in floats (33 / 1.1 is
+        # 29.999999999999996), floor(t / s) may round either way in either library: those
+        # steps are left out (a hypothesis run found Keras giving 30 and lrlab 29).
+        q = np.arange(n) / decay_steps
+        exact = (np.abs(q - np.round(q)) > 1e-9) | (q == np.round(q))
+        ours, theirs = ours[exact], theirs[exact]
     assert_lr_close(ours, theirs, lr)
 
 
@@ -659,7 +666,7 @@ def test_schedules_are_immutable_and_have_a_readable_repr():
     ],
 )
 def test_bad_steps_are_rejected(step):
-    with pytest.raises(ValueError, match="step must be"):
+    with pytest.raises(ValueError, match="The 'step' parameter of cosine_annealing must be an int"):
         S.cosine_annealing(0.1, 10)(step)
 
 
@@ -887,7 +894,7 @@ def test_to_torch_state_dict_never_holds_the_callable():
 
 def test_to_torch_rejects_non_callables_and_bad_rates():
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    with pytest.raises(ValueError, match="schedule must be"):
+    with pytest.raises(ValueError, match="'schedule' parameter of to_torch must be a callable"):
         S.to_torch(opt, 0.1)
     with pytest.raises(ValueError, match="finite learning rates"):
         S.to_torch(opt, lambda t: math.nan)
@@ -965,5 +972,5 @@ def test_a_bad_step_in_a_later_chunk_is_refused(bad):
     chunk = S.core._CHUNK
     t = np.arange(2 * chunk + 10, dtype=np.int64 if bad < 0 else np.uint64)
     t[chunk + 5] = bad
-    with pytest.raises(ValueError, match="step must be an array of integers"):
+    with pytest.raises(ValueError, match=f"'step' parameter .* Got an array containing {bad}"):
         S.cosine_annealing(0.1, 100)(t)

@@ -17,7 +17,7 @@ import matplotlib
 import pytest
 import torch
 
-from lrlab import data, finder, landscapes, models, optim, plotting, stats, textlm, train
+from lrlab import data, explorer, finder, landscapes, models, optim, plotting, stats, textlm, train
 from lrlab import schedules as S
 from lrlab._validate import (
     Boolean,
@@ -33,7 +33,7 @@ from lrlab._validate import (
 
 matplotlib.use("Agg")  # plot_schedule and plot_band draw on a figure nobody sees
 
-MODULES = [S, data, models, stats, landscapes, plotting, train, finder, textlm]
+MODULES = [S, data, models, stats, landscapes, plotting, train, finder, textlm, explorer]
 
 
 def _model() -> torch.nn.Module:
@@ -78,6 +78,13 @@ EXTRA = {
     "plot_band": lambda: {"runs": [[1.0, 2.0], [3.0, 4.0]]},
     "random_windows": lambda: {"ids": torch.arange(10), "generator": torch.Generator()},
     "train_char_lm": lambda: {"schedule": S.constant(1e-3), "betas": (0.9, 0.95)},
+    "to_torch": lambda: {
+        "optimizer": torch.optim.SGD(_model().parameters()),
+        "schedule": S.constant(0.1),
+    },
+    "record_torch_rates": lambda: {
+        "make_scheduler": lambda o: torch.optim.lr_scheduler.StepLR(o, 1)
+    },
 }
 
 
@@ -139,11 +146,7 @@ CASES = [
 
 
 def test_every_factory_declares_its_constraints():
-    factories = {n for n in S.__all__ if inspect.isfunction(getattr(S, n))} - {
-        "schedule_from",
-        "record_torch_rates",
-        "to_torch",
-    }
+    factories = {n for n in S.__all__ if inspect.isfunction(getattr(S, n))} - {"schedule_from"}
     assert factories <= set(DECLARED)
     others = {
         "digits",
@@ -164,6 +167,7 @@ def test_every_factory_declares_its_constraints():
         "char_transformer",
         "random_windows",
         "train_char_lm",
+        "schedule_explorer",
     }
     assert others <= set(DECLARED)
     assert len(CASES) > 300  # ~30 functions x their arguments x several bad values each
@@ -227,6 +231,8 @@ def test_bad_argument_raises_naming_function_argument_range_and_value(name, arg,
         (lambda: textlm.random_windows(torch.arange(5), 2, 5, torch.Generator()), "ids"),
         (lambda: textlm.random_windows(torch.zeros(3, 3), 2, 1, torch.Generator()), "ids"),
         (lambda: textlm.train_char_lm(S.constant(0.1), 1, betas=(0.9, 1.0)), r"betas\[1\]"),
+        (lambda: S.record_torch_rates(len, 2, momentum=0.9, betas=(0.9, 0.99)), "betas"),
+        (lambda: S.ScheduleLR(torch.optim.SGD(_model().parameters()), 0.1), "schedule"),
     ],
 )
 def test_arguments_constrained_by_other_arguments(call, name):

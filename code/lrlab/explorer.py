@@ -28,13 +28,16 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
 from lrlab import schedules
-from lrlab._validate import InvalidArgumentError, check_choice, check_int
+from lrlab._validate import Interval, Options, validate_params
+
+__all__ = ["KINDS", "ScheduleExplorer", "schedule_explorer"]
 
 KINDS = ("step_decay", "exponential_decay", "cosine_warm_restarts", "warmup", "cyclic")
 MIN_TOTAL_STEPS = 20
@@ -270,6 +273,11 @@ def _slider(control: Control, row: int, settings: list[dict[str, Any]]) -> dict[
     }
 
 
+# Each curve is stored in the page: a longer horizon only makes the page heavier.
+@validate_params(
+    kind=Options(KINDS),
+    total_steps=Interval(Integral, MIN_TOTAL_STEPS, MAX_TOTAL_STEPS, closed="both"),
+)
 def schedule_explorer(kind: str, total_steps: int = 300) -> ScheduleExplorer:
     """An offline plotly figure with sliders over the main parameters of one schedule family.
 
@@ -287,14 +295,6 @@ def schedule_explorer(kind: str, total_steps: int = 300) -> ScheduleExplorer:
     Every reachable curve is computed now, with :mod:`lrlab.schedules`, at the integer steps
     t = 0, ..., T - 1, and rounded to six significant digits.
     """
-    check_choice("kind", kind, KINDS)
-    total_steps = check_int("total_steps", total_steps, low=MIN_TOTAL_STEPS)
-    if total_steps > MAX_TOTAL_STEPS:
-        # Each curve is stored in the page: a longer horizon only makes the page heavier.
-        raise InvalidArgumentError(
-            f"total_steps must be an integer from {MIN_TOTAL_STEPS} to {MAX_TOTAL_STEPS}, "
-            f"got {total_steps!r}"
-        )
     title, controls, make_schedule = _spec(kind, total_steps)
     if len(controls) > MAX_SLIDERS:
         raise AssertionError("each slider needs a trace attribute of its own")  # by design

@@ -16,7 +16,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from lrlab._validate import InvalidArgumentError, IsCallable, check, invalid
+from lrlab._validate import IsCallable, check, invalid
 
 __all__ = ["Formula", "Schedule", "schedule_from"]
 
@@ -96,7 +96,7 @@ class Schedule:
     def __call__(self, step: int | np.integer | npt.NDArray[np.integer]) -> Any:
         if isinstance(step, np.ndarray):
             return self._evaluate(step)
-        t = np.full(_MIN_RUN, _as_step_int(step), dtype=np.int64)
+        t = np.full(_MIN_RUN, _as_step_int(self._name, step), dtype=np.int64)
         return float(self._run(t)[0])
 
     def _run(self, t: np.ndarray) -> np.ndarray:
@@ -112,39 +112,35 @@ class Schedule:
 
     def _evaluate(self, step: np.ndarray) -> np.ndarray:
         if step.dtype.kind not in "iu":
-            raise InvalidArgumentError(
-                f"step must be an array of integers >= 0, got an array of dtype {step.dtype}"
-            )
+            raise invalid(self._name, "step", _STEP_RULE, f"an array of dtype {step.dtype}")
         flat = step.reshape(-1)
         out = np.empty(flat.size, dtype=np.float64)
         for start in range(0, flat.size, _CHUNK):
             # Each slice is checked where it is evaluated, while it sits in the cache: a
             # separate check of the whole array first would be one more pass through memory.
-            steps = _checked_steps(flat[start : start + _CHUNK])
+            steps = _checked_steps(self._name, flat[start : start + _CHUNK])
             out[start : start + _CHUNK] = self._run(steps)
         return out.reshape(step.shape)
 
 
-def _checked_steps(steps: np.ndarray) -> np.ndarray:
+_STEP_RULE = "be an int or a NumPy integer array (np.arange for many steps) of steps in [0, 2**63)"
+
+
+def _checked_steps(name: str, steps: np.ndarray) -> np.ndarray:
     """A non-empty slice of an integer step array as int64, if every step is in [0, 2**63)."""
     if steps.min() < 0:
-        raise InvalidArgumentError(
-            f"step must be an array of integers >= 0, got one containing {steps.min()}"
-        )
+        raise invalid(name, "step", _STEP_RULE, f"an array containing {steps.min()}")
     if steps.dtype == np.uint64 and steps.max() > _INT64_MAX:
-        raise InvalidArgumentError(f"step must be an array of integers < 2**63, got {steps.max()}")
+        raise invalid(name, "step", _STEP_RULE, f"an array containing {steps.max()}")
     return steps.astype(np.int64, copy=False)
 
 
-def _as_step_int(step: object) -> int:
+def _as_step_int(name: str, step: object) -> int:
     if not isinstance(step, numbers.Integral) or isinstance(step, bool):
-        raise InvalidArgumentError(
-            "step must be an int >= 0 or a NumPy integer array "
-            f"(for many steps use np.arange), got {type(step).__name__} {step!r}"
-        )
+        raise invalid(name, "step", _STEP_RULE, f"{type(step).__name__} {step!r}")
     t = int(step)
     if t < 0 or t > _INT64_MAX:
-        raise InvalidArgumentError(f"step must be an integer >= 0 and < 2**63, got {t}")
+        raise invalid(name, "step", _STEP_RULE, repr(t))
     return t
 
 
@@ -176,8 +172,7 @@ def schedule_from(
     >>> sched(np.array([0, 9, 99])).round(4)
     array([0.1 , 0.05, 0.  ])
     """
-    if not callable(formula):
-        raise InvalidArgumentError(f"formula must be a callable t -> lr, got {formula!r}")
+    check("schedule_from", "formula", formula, IsCallable())
     label = name if name is not None else getattr(formula, "__name__", "schedule")
     return Schedule(formula, label, params, integer_steps=integer_steps)
 

@@ -13,13 +13,22 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
 from torch.optim.lr_scheduler import LRScheduler
 
-from lrlab._validate import InvalidArgumentError, check_int, check_lr, check_real
+from lrlab._validate import (
+    InstanceOf,
+    Interval,
+    InvalidArgumentError,
+    IsCallable,
+    check,
+    invalid,
+    validate_params,
+)
 from lrlab.schedules.core import Schedule
 
 __all__ = ["RecordedRates", "ScheduleLR", "record_torch_rates", "to_torch"]
@@ -50,16 +59,13 @@ class ScheduleLR(LRScheduler):
         schedule: Callable[[int], float],
         last_epoch: int = -1,
     ) -> None:
-        if not callable(schedule):
-            raise InvalidArgumentError(
-                f"schedule must be a Schedule or a callable step -> lr, got {schedule!r}"
-            )
+        check("ScheduleLR", "schedule", schedule, IsCallable())
         self.schedule = schedule
         super().__init__(optimizer, last_epoch)
 
     def _lr_now(self) -> float:
         lr = float(self.schedule(int(self.last_epoch)))
-        if not math.isfinite(lr) or lr < 0:
+        if not math.isfinite(lr) or lr < 0:  # what the schedule did: a run-time error
             raise InvalidArgumentError(
                 f"schedule must return finite learning rates >= 0, "
                 f"returned {lr!r} at step {self.last_epoch}"
@@ -104,6 +110,9 @@ class ScheduleLR(LRScheduler):
         self._last_lr = [lr] * len(self.optimizer.param_groups)
 
 
+@validate_params(
+    optimizer=InstanceOf(torch.optim.Optimizer, "torch.optim.Optimizer"), schedule=IsCallable()
+)
 def to_torch(optimizer: torch.optim.Optimizer, schedule: Callable[[int], float]) -> ScheduleLR:
     r"""Drive a torch optimizer with a schedule: returns a :class:`ScheduleLR`.
 
@@ -138,6 +147,12 @@ class RecordedRates:
     momentum: np.ndarray | None = None
 
 
+@validate_params(
+    make_scheduler=IsCallable(),
+    steps=Interval(Integral, 1, None, closed="left"),
+    lr=Interval(Real, 0, None, closed="left"),
+    momentum=[Interval(Real, 0, None, closed="left"), None],
+)
 def record_torch_rates(
     make_scheduler: Callable[[Any], Any],
     steps: int,
@@ -166,19 +181,18 @@ def record_torch_rates(
     >>> rec.momentum.round(3)
     array([0.95 , 0.869, 0.922, 0.95 ])
     """
-    steps = check_int("steps", steps, low=1)
-    lr = check_lr("lr", lr)
     if momentum is not None and betas is not None:
-        raise InvalidArgumentError(
-            f"give momentum (SGD) or betas (Adam), not both; got momentum={momentum!r}, "
-            f"betas={betas!r}"
+        raise invalid(
+            "record_torch_rates",
+            "betas",
+            "be None when momentum is given (SGD's momentum or Adam's betas, not both)",
+            repr(betas),
         )
     param = torch.nn.Parameter(torch.zeros(1))
     if betas is not None:
         optimizer: torch.optim.Optimizer = torch.optim.Adam([param], lr=lr, betas=betas)
     else:
-        m = 0.0 if momentum is None else check_real("momentum", momentum, low=0.0)
-        optimizer = torch.optim.SGD([param], lr=lr, momentum=m)
+        optimizer = torch.optim.SGD([param], lr=lr, momentum=momentum or 0.0)
     scheduler = make_scheduler(optimizer)
     group = optimizer.param_groups[0]
     rates, momenta = [], []
