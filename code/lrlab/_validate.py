@@ -50,9 +50,6 @@ __all__ = [
     "Numbers",
     "Options",
     "check",
-    "check_choice",
-    "check_increasing_ints",
-    "check_int",
     "check_lr",
     "check_optimizer_lr",
     "check_real",
@@ -427,20 +424,3 @@ def check_optimizer_lr(name: str, value: object, *, func: str = "") -> object:
         check_lr(name, float(value.item()), func=func)  # type: ignore[attr-defined]
         return value
     return check_lr(name, value, func=func)
-
-
-def check_int(name: str, value: object, *, low: int = 0, func: str = "") -> int:
-    """Return ``value`` as an int if it is an integer >= ``low`` (floats are refused)."""
-    return check(func, name, value, Interval(Integral, low, None, "left"))
-
-
-def check_choice(name: str, value: object, choices: Sequence[str], *, func: str = "") -> str:
-    """Return ``value`` if it is one of ``choices``."""
-    return check(func, name, value, Options(choices))
-
-
-def check_increasing_ints(
-    name: str, values: Iterable[object], *, low: int = 0, func: str = ""
-) -> tuple[int, ...]:
-    """Return ``values`` as a tuple of ints, strictly increasing and each >= ``low``."""
-    return check(func, name, values, IncreasingInts(low))

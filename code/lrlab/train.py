@@ -57,6 +57,8 @@ from lrlab._validate import (
     invalid,
     validate_params,
 )
+from lrlab.data import digits
+from lrlab.models import mlp
 
 __all__ = ["History", "evaluate", "fit", "train_digits"]
 
@@ -398,9 +400,6 @@ def train_digits(
     >>> len(history.lr), history.lr[0], len(history.val_loss)
     (46, 0.5, 2)
     """
-    from lrlab.data import digits  # here: lrlab.data imports this module
-    from lrlab.models import mlp
-
     make_optimizer = OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
     schedule = lr if callable(lr) else None
     if schedule is not None and scheduler is not None:
