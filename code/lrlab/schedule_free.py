@@ -203,7 +203,7 @@ class ScheduleFreeSGD(_ScheduleFree):
     --------
     With a constant gradient (f(w) = 2w) and α = 0.1, z takes the steps of plain SGD
     (0.8, 0.6, 0.4), x is their mean, 0.6, and the parameter holds
-    y = 0.1 · 0.4 + 0.9 · 0.6 = 0.58 until :meth:`eval` puts x there.
+    y = 0.1 · 0.4 + 0.9 · 0.6 = 0.58 until ``opt.eval()`` puts x there.
 
     >>> import torch
     >>> w = torch.tensor([1.0], requires_grad=True)
