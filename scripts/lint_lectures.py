@@ -540,6 +540,13 @@ def cell_checks(path: Path) -> list[str]:
     return report
 
 
+def where(entry: list[str]) -> tuple[int, str, int, int]:
+    """Sort key of a finding: its page, cell and line (findings with no place come last)."""
+    if m := re.match(r"(.*?):cell (\d+):line (\d+)", entry[0]):
+        return (0, m[1], int(m[2]), int(m[3]))
+    return (1, entry[0], 0, 0)
+
+
 def main(arguments: list[str]) -> int:
     fix = any(a in ("--format", "--fix") for a in arguments)
     paths = pages([a for a in arguments if a not in ("--format", "--fix")])
@@ -567,12 +574,18 @@ def main(arguments: list[str]) -> int:
     except Exception as error:  # an unreadable page or a failing ruff is not a lint finding
         print(f"lint_lectures: {error}", file=sys.stderr)
         return 2
-    report = findings + report
-    for line in report:
-        print(line)
-    count = sum(not line.startswith("    ") for line in report)
-    if count:
-        print(f"lint_lectures: {count} finding(s) in {checked} pages checked")
+    # one entry per finding (a format finding with its change), page by page, cell by cell
+    entries: list[list[str]] = []
+    for line in findings + report:
+        if line.startswith("    ") and entries:
+            entries[-1].append(line)
+        else:
+            entries.append([line])
+    entries.sort(key=where)
+    for entry in entries:
+        print("\n".join(entry))
+    if entries:
+        print(f"lint_lectures: {len(entries)} finding(s) in {checked} pages checked")
         return 1
     print(f"lint_lectures: {checked} pages clean")
     return 0
