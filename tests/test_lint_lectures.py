@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "lint_lectures.py"
@@ -208,3 +212,60 @@ def test_a_hidden_cell_that_defines_what_a_later_cell_reads_is_reported(tmp_path
     ).replace(", best)", ", min(rates))")
     done = lint(tmp_path, fixed)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@functools.cache
+def load_script():
+    spec = importlib.util.spec_from_file_location("lint_lectures", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lint_lectures"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def page_of(*cells: tuple[str, str]) -> str:
+    """A page of code cells, each given as (tag or "", source)."""
+    blocks = [
+        "```{code-cell} ipython3\n" + (f":tags: [{tag}]\n\n" if tag else "") + source + "\n```\n"
+        for tag, source in cells
+    ]
+    return "# A page\n\n" + "\n".join(blocks)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "later", "read"),
+    [
+        ("x = 1", "print(x)", True),
+        ("x = 1", "x = 2\nprint(x)", False),  # bound again before it is read
+        ("x = 1", "x += 1", True),
+        ("x = 1", "x = x + 1", True),
+        ("def f():\n    return 1", "y = f()", True),
+        ("import math", "def g():\n    return math.pi", True),  # read inside a function
+        ("i = 0", "for i in range(3):\n    print(i)", False),  # the loop binds it first
+        ("k = 1", "print([k for k in range(2)])", False),  # the comprehension's own k
+        ("k = 1", "print([k + j for j in range(2)])", True),
+        ("x = 1", "def h(x):\n    return x", False),  # a parameter
+        ("t = 1", "f = lambda t: t", False),
+        ("e = 1", "try:\n    pass\nexcept ValueError as e:\n    print(e)", False),
+    ],
+)
+def test_names_a_later_cell_reads_from_a_hidden_cell(
+    tmp_path: Path, hidden: str, later: str, read: bool
+) -> None:
+    lint_lectures = load_script()
+    for tag in ("remove-cell", "remove-input"):
+        page = tmp_path / "page.md"
+        page.write_text(page_of((tag, hidden), ("", later)))
+        findings = lint_lectures.cell_checks(page)
+        assert bool(findings) == read, findings
+        assert all("cell 1:line 1" in f and "read by cell 2" in f for f in findings)
+    # a shown cell may define what later cells use, even with its input folded away
+    page.write_text(page_of(("hide-input", hidden), ("", later)))
+    assert lint_lectures.cell_checks(page) == []
+
+
+def test_a_name_bound_again_by_a_shown_cell_is_not_the_hidden_cells(tmp_path: Path) -> None:
+    lint_lectures = load_script()
+    page = tmp_path / "page.md"
+    page.write_text(page_of(("remove-cell", "x = 1"), ("", "x = 5"), ("", "print(x)")))
+    assert lint_lectures.cell_checks(page) == []
