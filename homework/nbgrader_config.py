@@ -18,6 +18,14 @@ this file changes from plain nbgrader, and why:
 import os
 import sys
 
+# Thread policy of the grader's own process, set here because every nbgrader command (and
+# each classgrade worker) reads this file before anything imports torch, which reads the
+# variable once. The trusted checks re-train the digits network in this process; with one
+# thread, as in the grading kernel (kernels/lrlab-sandbox/launch.py), torch adds up in the
+# same order and the re-run gives the notebook's numbers (a run on two threads can end a
+# few validation images apart).
+os.environ["OMP_NUM_THREADS"] = "1"
+
 # The grading package lives next to this file, not in the course's Python environment.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 

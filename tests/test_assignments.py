@@ -124,36 +124,27 @@ def test_one_cycle_reference_equals_torch() -> None:
 
 def torch_schedule_rates(name: str, setting: dict, steps: list[int]) -> list[float]:
     """torch's rates for the schedules assignment's three shapes."""
-    import torch
     from torch.optim import lr_scheduler as ls
 
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=setting["max_lr"])
-    if name == "cosine_restarts":
-        sched = ls.CosineAnnealingWarmRestarts(
-            opt, setting["first_cycle_steps"], setting["cycle_mult"], setting["min_lr"]
-        )
-    elif name == "warmup_cosine":
+    from lrlab.schedules import record_torch_rates
+
+    def make(opt):
+        if name == "cosine_restarts":
+            return ls.CosineAnnealingWarmRestarts(
+                opt, setting["first_cycle_steps"], setting["cycle_mult"], setting["min_lr"]
+            )
+        if name != "warmup_cosine":
+            raise ValueError(name)
         w, total = setting["warmup_steps"], setting["total_steps"]
         cosine = ls.CosineAnnealingLR(opt, total - w, setting["min_lr"])
         if w == 0:
-            sched = cosine
-        else:  # LinearLR cannot start at 0: LambdaLR for the ramp, as the lecture says
-            ramp = ls.LambdaLR(opt, lambda t: t / w)
-            sched = ls.SequentialLR(opt, [ramp, cosine], milestones=[w])
-    else:
-        raise ValueError(name)
-    rates, t = [], 0
-    import warnings
+            return cosine
+        # LinearLR cannot start at 0: LambdaLR for the ramp, as the lecture says
+        ramp = ls.LambdaLR(opt, lambda t: t / w)
+        return ls.SequentialLR(opt, [ramp, cosine], milestones=[w])
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for step in steps:
-            while t < step:
-                opt.step()
-                sched.step()
-                t += 1
-            rates.append(float(opt.param_groups[0]["lr"]))
-    return rates
+    recorded = record_torch_rates(make, max(steps) + 1, lr=setting["max_lr"])
+    return [float(recorded.lr[t]) for t in steps]
 
 
 def test_schedules_references_equal_torch_and_lrlab() -> None:

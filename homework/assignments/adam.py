@@ -438,32 +438,14 @@ def check_validation(executor: Any, cell: Any, index: int) -> str | None:
 
 
 def train_digits_with_adam(warmup_steps, seed, lr=0.01, epochs=3):
-    """Train lrlab's digits MLP with torch's Adam, a linear warm-up of ``warmup_steps``
-    steps to ``lr`` and a constant rate after; returns (per-step losses, validation accuracy).
+    """Train the course's digits network (``lrlab.train.train_digits``) with torch's Adam, a
+    linear warm-up of ``warmup_steps`` steps to ``lr`` and a constant rate after; returns
+    (per-step losses, validation accuracy).
     """
-    from lrlab.data import digits
-    from lrlab.models import mlp
-    from lrlab.train import fit
-
-    train_loader, val_loader = digits(batch_size=64, seed=seed)
-    model = mlp(hidden=64, seed=seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    from lrlab.train import train_digits
 
     def rate(t):
         return lr * min(1.0, (t + 1) / warmup_steps) if warmup_steps > 0 else lr
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        history = fit(
-            model,
-            optimizer,
-            train_loader,
-            val_loader,
-            epochs=epochs,
-            scheduler=rate,
-            progress=False,
-        )
-    finally:
-        torch.set_num_threads(threads)
+    history = train_digits("adam", rate, epochs=epochs, seed=seed, progress=False)
     return history.train_loss, history.val_acc[-1]

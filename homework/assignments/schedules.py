@@ -40,6 +40,25 @@ SOLUTION_CELLS = ("warmup_cosine_solution", "cosine_restarts_solution", "wsd_sol
 TOLERANCE = 1e-12  # relative to max_lr: the same formula in another order differs by ulps
 
 
+def check_arguments(max_lr: float, min_lr: float, **counts: tuple[object, int]) -> None:
+    """Raise ValueError for the bad arguments all three schedules share (an optional helper).
+
+    ``max_lr`` must be a finite number > 0 and ``min_lr`` in [0, max_lr]; each step count is
+    given as ``name=(value, lowest allowed)``, and its value must be an integer (not a bool)
+    >= that.
+    """
+    ### BEGIN SOLUTION
+    for name, (value, low) in counts.items():
+        # bool is an int to Python, but True as a step count is a bug in the caller.
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not 0 < max_lr < math.inf:
+        raise ValueError(f"max_lr must be a finite number > 0, got {max_lr!r}")
+    if not 0 <= min_lr <= max_lr:
+        raise ValueError(f"min_lr must be in [0, max_lr], got {min_lr!r}")
+    ### END SOLUTION
+
+
 def warmup_cosine(
     step: int, total_steps: int, max_lr: float, warmup_steps: int, min_lr: float = 0.0
 ) -> float:
@@ -50,17 +69,11 @@ def warmup_cosine(
     alpha_t = min_lr for t > T. Needs 0 <= W < T and 0 <= min_lr <= max_lr.
     """
     ### BEGIN SOLUTION
-    # bool is an int to Python, but True as a step count is a bug in the caller.
-    counts = (("step", step, 0), ("total_steps", total_steps, 1), ("warmup_steps", warmup_steps, 0))
-    for name, value, low in counts:
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    check_arguments(
+        max_lr, min_lr, step=(step, 0), total_steps=(total_steps, 1), warmup_steps=(warmup_steps, 0)
+    )
     if warmup_steps >= total_steps:
         raise ValueError(f"warmup_steps must be < total_steps = {total_steps}, got {warmup_steps}")
-    if not 0 < max_lr < math.inf:
-        raise ValueError(f"max_lr must be a finite number > 0, got {max_lr!r}")
-    if not 0 <= min_lr <= max_lr:
-        raise ValueError(f"min_lr must be in [0, max_lr], got {min_lr!r}")
     if step < warmup_steps:
         return max_lr * step / warmup_steps
     progress = min(step - warmup_steps, total_steps - warmup_steps) / (total_steps - warmup_steps)
@@ -78,18 +91,13 @@ def cosine_restarts(
     (an integer), 0 <= min_lr <= max_lr.
     """
     ### BEGIN SOLUTION
-    counts = (
-        ("step", step, 0),
-        ("first_cycle_steps", first_cycle_steps, 1),
-        ("cycle_mult", cycle_mult, 1),
+    check_arguments(
+        max_lr,
+        min_lr,
+        step=(step, 0),
+        first_cycle_steps=(first_cycle_steps, 1),
+        cycle_mult=(cycle_mult, 1),
     )
-    for name, value, low in counts:
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if not 0 < max_lr < math.inf:
-        raise ValueError(f"max_lr must be a finite number > 0, got {max_lr!r}")
-    if not 0 <= min_lr <= max_lr:
-        raise ValueError(f"min_lr must be in [0, max_lr], got {min_lr!r}")
     since_restart, cycle_steps = step, first_cycle_steps
     # Whole cycles in integers: no logarithm that could put a restart on the wrong step.
     while since_restart >= cycle_steps:
@@ -114,19 +122,14 @@ def warmup_stable_decay(
     Needs W, S >= 0, D >= 1 and 0 <= min_lr <= max_lr.
     """
     ### BEGIN SOLUTION
-    counts = (
-        ("step", step, 0),
-        ("warmup_steps", warmup_steps, 0),
-        ("stable_steps", stable_steps, 0),
-        ("decay_steps", decay_steps, 1),
+    check_arguments(
+        max_lr,
+        min_lr,
+        step=(step, 0),
+        warmup_steps=(warmup_steps, 0),
+        stable_steps=(stable_steps, 0),
+        decay_steps=(decay_steps, 1),
     )
-    for name, value, low in counts:
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if not 0 < max_lr < math.inf:
-        raise ValueError(f"max_lr must be a finite number > 0, got {max_lr!r}")
-    if not 0 <= min_lr <= max_lr:
-        raise ValueError(f"min_lr must be in [0, max_lr], got {min_lr!r}")
     if step < warmup_steps:
         return max_lr * step / warmup_steps
     if step < warmup_steps + stable_steps:
@@ -249,41 +252,21 @@ def schedule_rates(config: dict, schedule_fns: dict) -> list[float]:
 
 
 def train_with_schedule(rates, optimizer="sgd", momentum=0.9, seed=0):
-    """Train lrlab's digits MLP for EPOCHS epochs, with lr = rates[t] at step t.
+    """Train the course's digits network for EPOCHS epochs, with lr = rates[t] at step t.
 
-    Returns the validation accuracy after the last epoch. One CPU thread, so that the same
-    settings give the same number every time on a machine.
+    ``lrlab.train.train_digits`` (digits data, the 64-unit MLP, ``fit``) with this seed;
+    returns the validation accuracy after the last epoch.
     """
-    import torch
-
-    from lrlab.data import digits
-    from lrlab.models import mlp
-    from lrlab.train import fit
+    from lrlab.train import train_digits
 
     if len(rates) != TOTAL_STEPS:
         raise ValueError(f"rates must hold TOTAL_STEPS = {TOTAL_STEPS} values, got {len(rates)}")
-    train_loader, val_loader = digits(batch_size=64, seed=seed)
-    model = mlp(hidden=64, seed=seed)
-    if optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=0.0, momentum=momentum)
-    elif optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=0.0)
-    else:
+    if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        history = fit(
-            model,
-            opt,
-            train_loader,
-            val_loader,
-            epochs=EPOCHS,
-            scheduler=lambda t: rates[t],
-            progress=False,
-        )
-    finally:
-        torch.set_num_threads(threads)
+    options = {"momentum": momentum} if optimizer == "sgd" else {}
+    history = train_digits(
+        optimizer, lambda t: rates[t], epochs=EPOCHS, seed=seed, progress=False, **options
+    )
     return history.val_acc[-1]
 
 

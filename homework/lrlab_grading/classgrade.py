@@ -92,7 +92,6 @@ def serialise_gradebook(lock_path: str) -> None:
 def _worker_init(course: str, extra_args: list[str]) -> None:
     os.chdir(course)
     sys.path.insert(0, course)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     # nbgrader's own gradebook code warns about its ORM use on every submission; noise here.
     warnings.filterwarnings("ignore", message=".*not in session.*")
     from nbgrader.apps import NbGraderAPI
