@@ -34,3 +34,20 @@ def violation(nb: Any, forbidden: dict[str, frozenset[str]], message: str) -> st
         if names & banned:
             return message
     return None
+
+
+def bad_arguments_verdict(
+    executor: Any, index: int, calls: list, expression: str, what: str
+) -> str | None:
+    """The grader's verdict on an answer's argument checks: every one of ``calls`` must raise
+    ValueError. ``expression``, evaluated in the kernel, names what each call raised; ``what``
+    names the answer for the message ("functions", "classes")."""
+    from lrlab_grading import checks
+
+    answer = checks.probe(executor, index, expression)
+    if not isinstance(answer, list) or len(answer) != len(calls):
+        return f"the grader could not read back how your {what} handle bad arguments"
+    missed = [calls[i] for i, verdict in enumerate(answer) if verdict != "ValueError"]
+    if missed:
+        return f"{len(missed)} bad arguments did not raise ValueError, e.g. {missed[0]}"
+    return None
