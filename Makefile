@@ -32,9 +32,11 @@ book: $(VENV)/.installed-book
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # The student path: JupyterLab on lectures/, each .md lecture opening as a notebook
-# (jupytext's viewer, set as the default in binder/lab-settings/overrides.json).
+# (jupytext's viewer, set as the default in binder/lab-settings/overrides.json). One torch
+# thread, as the book build and the grader use: fastest for the course's tiny models, and a
+# homework run then ends where the grader's re-run ends.
 lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab --ServerApp.root_dir=lectures --LabApp.app_settings_dir=$(abspath binder/lab-settings)
+	OMP_NUM_THREADS=1 $(BIN)/jupyter lab --ServerApp.root_dir=lectures --LabApp.app_settings_dir=$(abspath binder/lab-settings)
 
 test: install
 	$(BIN)/ruff check .

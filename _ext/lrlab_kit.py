@@ -537,11 +537,14 @@ You need Python 3.11 or newer. In this folder:
 
 ```bash
 python -m venv .venv && .venv/bin/pip install -r requirements.txt
-.venv/bin/jupyter lab lectures
+OMP_NUM_THREADS=1 .venv/bin/jupyter lab lectures
 ```
 
 On Windows the two commands are `py -m venv .venv` then `.venv\\Scripts\\pip install -r
-requirements.txt`, and `.venv\\Scripts\\jupyter lab lectures`.
+requirements.txt`, and `set OMP_NUM_THREADS=1` then `.venv\\Scripts\\jupyter lab lectures`.
+`OMP_NUM_THREADS=1` gives torch one thread: usually the fastest for the course's tiny models,
+and the one the book's numbers and the homework grader use (more threads can move a training
+result by a few images).
 
 `requirements.txt` pins `{torch}`, the version the lectures' numbers come from. On Linux,
 pip's default torch wheel brings several GB of CUDA libraries you do not need for this course:
