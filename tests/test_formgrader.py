@@ -19,11 +19,8 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -32,6 +29,7 @@ from nbgrader.api import Gradebook
 from playwright.sync_api import sync_playwright
 
 from tests.chromium import launch
+from tests.local_server import free_port, wait_until_serving
 
 pytestmark = [pytest.mark.homework, pytest.mark.browser]
 
@@ -94,12 +92,6 @@ def hostile(release: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A course with a hostile and a bystander submission, autograded, with feedback."""
@@ -146,9 +138,12 @@ def submission_id(root: Path, student: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(graded: Path):
+def server(graded: Path, tmp_path_factory: pytest.TempPathFactory):
     """Jupyter server with formgrader, started in the course folder as the guide says."""
     port, token = free_port(), "formgrader-test-token"
+    # Its log goes to a file outside the course: a pipe nobody reads while the tests run
+    # would fill up and stall the server.
+    log = tmp_path_factory.mktemp("formgrader") / "server.log"
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     process = subprocess.Popen(
@@ -167,20 +162,10 @@ def server(graded: Path):
         cwd=graded,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=log.open("w"),
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"jupyter server did not start: {process.stderr.read()[-3000:]}")
-            time.sleep(0.5)
+    wait_until_serving(base, token, process, log.read_text)
     yield base, token
     process.terminate()
     try:

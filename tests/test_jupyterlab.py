@@ -15,10 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +25,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.chromium import launch
 from tests.kit_env import KitVenv, student_env
+from tests.local_server import free_port, wait_until_serving
 
 pytestmark = pytest.mark.browser
 
@@ -44,12 +42,6 @@ VISIBLE_CURVES_JS = """
   .filter(p => p && p.getAttribute('d') && getComputedStyle(p).strokeWidth !== '0px')
   .map(p => p.getAttribute('d'))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -81,15 +73,7 @@ def lab(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
-                    break
-            except OSError:
-                assert server.poll() is None, (home / "server.log").read_text()[-3000:]
-                assert time.monotonic() < deadline, "JupyterLab did not start in 120 s"
-                time.sleep(1)
+        wait_until_serving(base, token, server, (home / "server.log").read_text)
         yield f"{base}|{token}|{root}"
     finally:
         server.terminate()
